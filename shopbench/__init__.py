@@ -1,0 +1,1 @@
+"""ShopBench submission package: task heuristics, constrained decoding, scoring and model tooling."""

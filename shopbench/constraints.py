@@ -1,0 +1,203 @@
+"""Decoding constraints: per-request state machines over token ids that make an answer
+well-formed by construction.
+
+A constraint is described by a small plain dict (it crosses into the engine's worker process
+inside SamplingParams.extra_args) and turned into a callable
+`(prompt_ids, output_ids, logits) -> logits` there, against a TokenTable built once per
+tokenizer. Token ids are always read off the tokenizer: digit strings are tokenised differently
+by different vocabularies (one digit per token in Qwen2 and SmolLM2, up to three in others).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+import torch
+
+_DIGITS = regex.compile(r"\d+")
+_MARKERS = ("Ġ", "▁", " ")  # how byte-level BPE and SentencePiece spell a leading space
+
+
+@dataclass(frozen=True)
+class TokenTable:
+    """What the constraints need to know of one tokenizer, computed once."""
+
+    eos_ids: tuple[int, ...]
+    comma_ids: tuple[int, ...]
+    digit_surfaces: tuple[tuple[str, tuple[int, ...]], ...]  # ("12", ids spelling exactly "12")
+    special_ids: frozenset[int]
+    surface_of: dict[int, str] = field(repr=False)  # surface text of every digit/comma token
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer, extra_eos_ids=()) -> "TokenTable":
+        vocab = tokenizer.get_vocab()
+        # A cheap pre-filter on the raw token spelling keeps the exact (decode-based) surface
+        # computation to the few tokens that can be digits or commas.
+        candidates = [
+            token_id
+            for piece, token_id in vocab.items()
+            if 0 < len(piece) <= 8 and _strip_markers(piece) and all(c.isdigit() or c == "," for c in _strip_markers(piece))
+        ]
+        anchor = tokenizer.encode("a", add_special_tokens=False)
+        anchor_text = tokenizer.decode(anchor)
+        surface_of: dict[int, str] = {}
+        for token_id in candidates:
+            text = tokenizer.decode(anchor + [token_id])
+            if text.startswith(anchor_text):
+                surface_of[token_id] = text[len(anchor_text) :]
+        by_surface: dict[str, list[int]] = {}
+        for token_id, surface in surface_of.items():
+            if _DIGITS.fullmatch(surface) and surface.isascii():
+                by_surface.setdefault(surface, []).append(token_id)
+        comma_ids = tuple(sorted(t for t, s in surface_of.items() if s == ","))
+        missing = [d for d in "0123456789" if d not in by_surface]
+        if missing or not comma_ids:
+            raise ValueError(f"tokenizer cannot spell digits {missing} or ',' as single tokens")
+        eos = {tokenizer.eos_token_id, *extra_eos_ids} - {None}
+        if not eos:
+            raise ValueError("tokenizer has no end-of-sequence token")
+        return cls(
+            eos_ids=tuple(sorted(eos)),
+            comma_ids=comma_ids,
+            digit_surfaces=tuple(sorted((s, tuple(sorted(ids))) for s, ids in by_surface.items())),
+            special_ids=frozenset(tokenizer.all_special_ids),
+            surface_of={t: s for t, s in surface_of.items() if s in by_surface or s == ","},
+        )
+
+    def digit_ids(self, digit: str) -> tuple[int, ...]:
+        return dict(self.digit_surfaces)[digit]
+
+
+def _strip_markers(piece: str) -> str:
+    for marker in _MARKERS:
+        piece = piece.replace(marker, "")
+    return piece
+
+
+def _keep_only(logits: torch.Tensor, allowed: list[int]) -> torch.Tensor:
+    index = torch.tensor(allowed, dtype=torch.long, device=logits.device)
+    masked = torch.full_like(logits, float("-inf"))
+    masked[index] = logits[index]
+    return masked
+
+
+# --- descriptions (plain data) ----------------------------------------------------------------
+
+def choice(options) -> dict:
+    return {"kind": "choice", "options": [int(o) for o in options]}
+
+
+def number_list(numbers, count: int) -> dict:
+    return {"kind": "numbers", "numbers": [int(n) for n in numbers], "count": int(count)}
+
+
+def cite(boost: float, token_ids=None) -> dict:
+    """Boost the given token ids (the text entities are cited from), or when none are given
+    every token of the prompt."""
+    description = {"kind": "cite", "boost": float(boost)}
+    if token_ids is not None:
+        description["token_ids"] = sorted({int(t) for t in token_ids})
+    return description
+
+
+# --- state machines ---------------------------------------------------------------------------
+
+class ChoiceConstraint:
+    """Exactly one token, spelling one of the shown option digits."""
+
+    def __init__(self, options, table: TokenTable):
+        digits = {str(o) for o in options if 0 <= int(o) <= 9}
+        if not digits:
+            raise ValueError("a choice needs at least one single-digit option")
+        self.allowed = sorted(t for d in digits for t in table.digit_ids(d))
+        self.eos = list(table.eos_ids)
+
+    def __call__(self, prompt_ids, output_ids, logits):
+        return _keep_only(logits, self.allowed if not output_ids else self.eos)
+
+
+class NumberListConstraint:
+    """`count` distinct numbers from `numbers`, comma separated, then end of sequence. With
+    count == len(numbers) that is a permutation (ranking); with count == k, a retrieval."""
+
+    def __init__(self, numbers, count: int, table: TokenTable):
+        self.numbers = {str(int(n)) for n in numbers if int(n) >= 0}
+        self.count = max(0, min(int(count), len(self.numbers)))
+        self.table = table
+        self._allowed_cache: dict[tuple[int, ...], list[int]] = {}
+
+    def state(self, output_ids) -> tuple[list[str], str]:
+        text = "".join(self.table.surface_of.get(t, "") for t in output_ids)
+        *done, partial = text.split(",")
+        return done, partial
+
+    def allowed(self, output_ids) -> list[int]:
+        done, partial = self.state(output_ids)
+        remaining = self.numbers.difference(done)
+        if len(done) >= self.count or not remaining:
+            return list(self.table.eos_ids)
+        prefixes = {n[:i] for n in remaining for i in range(1, len(n) + 1)}
+        allowed = [
+            t
+            for surface, ids in self.table.digit_surfaces
+            if partial + surface in prefixes
+            for t in ids
+        ]
+        if partial in remaining:
+            allowed += self.table.comma_ids if len(done) + 1 < self.count else self.table.eos_ids
+        return allowed
+
+    def __call__(self, prompt_ids, output_ids, logits):
+        key = tuple(output_ids)
+        allowed = self._allowed_cache.get(key)
+        if allowed is None:
+            allowed = self._allowed_cache[key] = self.allowed(output_ids)
+        return _keep_only(logits, allowed)
+
+
+class CiteConstraint:
+    """Adds a constant to the logits of every (non-special) token of the prompt, so that
+    entities are cited from it rather than paraphrased. The token set is built once."""
+
+    def __init__(self, boost: float, table: TokenTable, token_ids=None):
+        self.boost = float(boost)
+        self.special = table.special_ids
+        self.token_ids = token_ids
+        self._index: torch.Tensor | None = None
+
+    def __call__(self, prompt_ids, output_ids, logits):
+        if self.boost == 0.0:
+            return logits
+        if self._index is None:
+            source = self.token_ids if self.token_ids is not None else prompt_ids
+            ids = sorted({t for t in source if t not in self.special and 0 <= t < logits.shape[-1]})
+            self._index = torch.tensor(ids, dtype=torch.long, device=logits.device)
+        logits[self._index] += self.boost
+        return logits
+
+
+def build(description: dict | None, table: TokenTable):
+    """The state machine for a description, or None for unconstrained decoding."""
+    if not description:
+        return None
+    kind = description.get("kind")
+    if kind == "choice":
+        return ChoiceConstraint(description["options"], table)
+    if kind == "numbers":
+        return NumberListConstraint(description["numbers"], description["count"], table)
+    if kind == "cite":
+        return CiteConstraint(description["boost"], table, description.get("token_ids"))
+    raise ValueError(f"unknown constraint kind {kind!r}")
+
+
+def max_answer_tokens(description: dict) -> int:
+    """A token cap no well-formed answer under the description exceeds (one token per char)."""
+    kind = description["kind"]
+    if kind == "choice":
+        return 1
+    if kind == "numbers":
+        longest = sorted((len(str(n)) for n in description["numbers"]), reverse=True)
+        count = min(description["count"], len(longest))
+        return sum(longest[:count]) + count + 1
+    raise ValueError(f"constraint kind {kind!r} sets no length of its own")

@@ -1,0 +1,127 @@
+"""The only module that touches vLLM: builds the engine for a profile and executes Requests."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .requests import Completion, Request
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def engine_kwargs(settings: Settings) -> dict:
+    """LLM(...) arguments for a profile; pure, so the GPU profile can be checked without GPUs."""
+    kwargs = dict(
+        model=settings.model_path,
+        tokenizer=settings.model_path,
+        dtype=settings.dtype,
+        max_model_len=settings.max_model_len,
+        gpu_memory_utilization=settings.memory_utilization,
+        tensor_parallel_size=settings.tensor_parallel_size,
+        seed=settings.seed,
+        max_num_seqs=max(16, settings.batch_size),
+        enable_prefix_caching=True,  # every prompt starts with the same system prompt
+        # Option log-probabilities are read after the choice constraint, i.e. over the options.
+        logprobs_mode="processed_logprobs",
+    )
+    if settings.profile == "gpu":
+        kwargs.update(
+            quantization=settings.quantization,
+            attention_backend=settings.attention_backend,
+            disable_custom_all_reduce=True,  # T4s talk over PCIe, not NVLink
+        )
+    return kwargs
+
+
+def engine_environment(settings: Settings) -> dict[str, str]:
+    env = {"VLLM_USE_V2_MODEL_RUNNER": "0", "TOKENIZERS_PARALLELISM": "false"}
+    if settings.profile == "cpu":
+        env["VLLM_TARGET_DEVICE"] = "cpu"
+    return env
+
+
+class VllmEngine:
+    def __init__(self, settings: Settings):
+        # The V1 model runner is the one whose per-request logits-processor interface the
+        # processors are written against (and the one the CPU build runs).
+        for key, value in engine_environment(settings).items():
+            os.environ.setdefault(key, value)
+        from vllm import LLM
+
+        from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
+
+        self.settings = settings
+        self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
+        self.tokenizer = self.llm.get_tokenizer()
+        self.stop_token_ids = sorted({self.tokenizer.eos_token_id, *end_of_turn_ids(self.tokenizer)} - {None})
+
+    def sampling_params(self, request: Request):
+        from vllm import SamplingParams
+
+        from .vllm_processor import EXTRA_ARGS_KEY
+
+        return SamplingParams(
+            temperature=0.0,
+            seed=self.settings.seed,
+            max_tokens=request.max_tokens,
+            stop=list(request.stop) or None,
+            stop_token_ids=self.stop_token_ids,
+            extra_args={EXTRA_ARGS_KEY: request.constraint} if request.constraint else None,
+            logprobs=len(request.constraint["options"]) if _is_choice(request) else None,
+        )
+
+    def generate(self, requests: list[Request]) -> list[Completion | None]:
+        """A Completion per request; None where the engine failed on it.
+        A failing batch is retried one request at a time so one bad request costs one answer."""
+        if not requests:
+            return []
+        try:
+            return self._run(requests)
+        except Exception:
+            log.exception("engine failed on a batch of %d; retrying one by one", len(requests))
+        results: list[Completion | None] = []
+        for request in requests:
+            try:
+                results.extend(self._run([request]))
+            except Exception:
+                log.exception("engine failed on a request of %d prompt tokens", len(request.prompt_ids))
+                results.append(None)
+        return results
+
+    def _run(self, requests: list[Request]) -> list[Completion]:
+        outputs = self.llm.generate(
+            [{"prompt_token_ids": list(r.prompt_ids)} for r in requests],
+            [self.sampling_params(r) for r in requests],
+            use_tqdm=False,
+        )
+        return [_completion(r, o.outputs[0]) for r, o in zip(requests, outputs)]
+
+    def shutdown(self) -> None:
+        llm, self.llm = getattr(self, "llm", None), None
+        if llm is None:
+            return
+        engine = getattr(llm, "llm_engine", None)
+        for target in (engine, getattr(engine, "engine_core", None)):
+            if target is not None and hasattr(target, "shutdown"):
+                try:
+                    target.shutdown()
+                    return
+                except Exception:
+                    log.exception("engine shutdown failed")
+
+
+def _is_choice(request: Request) -> bool:
+    return bool(request.constraint) and request.constraint.get("kind") == "choice"
+
+
+def _completion(request: Request, output) -> Completion:
+    option_logprobs = None
+    if _is_choice(request) and output.logprobs:
+        option_logprobs = {}
+        for entry in output.logprobs[0].values():
+            token = (entry.decoded_token or "").strip()
+            if token.isdigit() and entry.logprob > float("-inf"):
+                option_logprobs[int(token)] = max(entry.logprob, option_logprobs.get(int(token), float("-inf")))
+    return Completion(output.text, len(output.token_ids), option_logprobs)

@@ -1,0 +1,114 @@
+"""Settings: the user's plain values from user_config.py, resolved into one profile."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+USER_CONFIG = REPO / "user_config.py"
+
+_DEFAULT_CAPS = {"line": 96, "phrase": 24, "long": 160, "named_entity_recognition": 48}
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str  # "gpu" | "cpu"
+    model_path: str
+    tensor_parallel_size: int = 1
+    memory_utilization: float = 0.3
+    max_model_len: int = 4096
+    quantization: str | None = None
+    dtype: str = "float32"
+    attention_backend: str | None = None
+    batch_size: int = 16
+    seed: int = 0
+    ner_logit_boost: float = 2.0
+    mc_calibration: bool = False
+    max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
+
+    def __post_init__(self):
+        if self.profile not in ("gpu", "cpu"):
+            raise ValueError(f"profile must be 'gpu' or 'cpu', not {self.profile!r}")
+        if not 1 <= int(self.batch_size) <= 16:
+            raise ValueError(f"BATCH_SIZE must be between 1 and 16, not {self.batch_size!r}")
+        if self.max_model_len < 256:
+            raise ValueError(f"max model length {self.max_model_len} is too small to hold a prompt")
+        missing = set(_DEFAULT_CAPS) - set(self.max_new_tokens)
+        if missing:
+            raise ValueError(f"MAX_NEW_TOKENS lacks {sorted(missing)}")
+
+    def token_cap(self, form: str) -> int:
+        return int(self.max_new_tokens[form])
+
+
+def read_user_config(path: Path = USER_CONFIG) -> dict:
+    """The upper-case values of a user_config.py, loaded by path so that the evaluator's own
+    models/user_config.py can never shadow it."""
+    spec = importlib.util.spec_from_file_location("_shopbench_user_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: getattr(module, name) for name in dir(module) if name.isupper()}
+
+
+def _gpu_ready(model_path: Path) -> bool:
+    if not (model_path / "config.json").exists():
+        return False
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
+
+def resolve(values: dict, profile: str | None = None) -> Settings:
+    profile = (profile or values.get("PROFILE", "auto")).lower()
+    model_path = Path(values.get("MODEL_PATH", "models/qwen2-72b-instruct-awq"))
+    if not model_path.is_absolute():
+        model_path = REPO / model_path
+    if profile == "auto":
+        profile = "gpu" if _gpu_ready(model_path) else "cpu"
+    common = dict(
+        batch_size=int(values.get("BATCH_SIZE", 16)),
+        seed=int(values.get("SEED", 0)),
+        ner_logit_boost=float(values.get("NER_LOGIT_BOOST", 2.0)),
+        max_new_tokens={**_DEFAULT_CAPS, **values.get("MAX_NEW_TOKENS", {})},
+    )
+    if profile == "gpu":
+        if not (model_path / "config.json").exists():
+            raise FileNotFoundError(f"GPU profile: no model folder at {model_path} (MODEL_PATH in user_config.py)")
+        return Settings(
+            profile="gpu",
+            model_path=str(model_path),
+            tensor_parallel_size=int(values.get("TENSOR_PARALLEL_SIZE", 4)),
+            memory_utilization=float(values.get("GPU_MEMORY_UTILIZATION", 0.92)),
+            max_model_len=int(values.get("MAX_MODEL_LEN", 4096)),
+            quantization=values.get("QUANTIZATION", "awq"),
+            dtype=values.get("DTYPE", "float16"),
+            attention_backend=values.get("ATTENTION_BACKEND", "TRITON_ATTN"),
+            mc_calibration=bool(values.get("MC_CALIBRATION", False)),
+            **common,
+        )
+    if profile != "cpu":
+        raise ValueError(f"PROFILE must be 'auto', 'gpu' or 'cpu', not {profile!r}")
+    from .proxy import proxy_model_dir
+
+    return Settings(
+        profile="cpu",
+        model_path=str(proxy_model_dir()),
+        memory_utilization=float(values.get("CPU_MEMORY_UTILIZATION", 0.3)),
+        max_model_len=int(values.get("CPU_MAX_MODEL_LEN", 4096)),
+        dtype=values.get("CPU_DTYPE", "float32"),
+        mc_calibration=bool(values.get("CPU_MC_CALIBRATION", True)),
+        **common,
+    )
+
+
+def load_settings(profile: str | None = None, **overrides) -> Settings:
+    """Settings from user_config.py; SHOPBENCH_PROFILE in the environment overrides PROFILE."""
+    import os
+
+    settings = resolve(read_user_config(), profile or os.environ.get("SHOPBENCH_PROFILE"))
+    return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,133 @@
+"""Task heuristics on the dev prompts and on prompts in new wordings, orders and languages."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shopbench.tasks import TaskSpec, classify, entity_source, infer_multiple_choice, target_language
+
+DATA = Path(__file__).parent / "data"
+NEW_WORDINGS = [json.loads(line) for name in ("new_wordings.jsonl", "new_wordings_heldout.jsonl")
+                for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _listed(prompt: str, start: int) -> list[int]:
+    numbers = []
+    for line in prompt.splitlines():
+        head = line.strip().split(".", 1)[0]
+        if head.isdigit() and int(head) == (numbers[-1] + 1 if numbers else start):
+            numbers.append(int(head))
+    return numbers
+
+
+def test_every_dev_prompt_gets_its_task_type(dev_rows):
+    wrong = [(r["task_name"], classify(r["input_field"], r["is_multiple_choice"]).task_type)
+             for r in dev_rows if classify(r["input_field"], r["is_multiple_choice"]).task_type != r["task_type"]]
+    assert wrong == []
+
+
+def test_dev_specs_carry_what_decoding_needs(dev_rows):
+    for row in dev_rows:
+        spec = classify(row["input_field"], row["is_multiple_choice"])
+        if row["task_type"] == "multiple-choice":
+            listed = _listed(row["input_field"], 0)
+            assert spec.options == (tuple(listed) if listed else (1, 2, 3, 4, 5)), row["task_name"]
+            assert row["output_field"] in spec.options
+        elif row["task_type"] in ("ranking", "retrieval"):
+            assert spec.items == tuple(_listed(row["input_field"], 1)), row["task_name"]
+            assert set(row["output_field"]) <= set(spec.items) or row["task_type"] == "ranking"
+            if row["task_type"] == "retrieval":
+                assert spec.k == 3
+        elif row["task_type"] == "generation":
+            assert spec.form in ("line", "phrase", "long")
+
+
+def test_dev_generation_forms_and_languages(dev_rows):
+    by_task = {}
+    for row in dev_rows:
+        if row["task_type"] == "generation":
+            spec = classify(row["input_field"], False)
+            by_task.setdefault(row["task_name"], set()).add(spec.form)
+    assert by_task == {"task1": {"long"}, "task6": {"phrase"}, "task17": {"line"}}
+    languages = {classify(r["input_field"], False).language for r in dev_rows if r["task_name"] == "task17"}
+    assert languages == {"de", "es", "fr", "it", "ja"}
+
+
+@pytest.mark.parametrize("row", NEW_WORDINGS, ids=[r["id"] for r in NEW_WORDINGS])
+def test_new_wordings(row):
+    spec = classify(row["prompt"], row["is_multiple_choice"])
+    expected = row["expected"]
+    assert spec.task_type == expected["task_type"]
+    if "options" in expected:
+        # The official parser reads one character: an option "10" cannot be answered.
+        assert list(spec.options) == [o for o in expected["options"] if o <= 9]
+    if "items" in expected:
+        assert list(spec.items) == expected["items"]
+    if "k" in expected:
+        assert spec.k == expected["k"]
+    if "form" in expected:
+        assert spec.form == expected["form"]
+    if expected["task_type"] == "generation":
+        assert spec.language == expected.get("language")
+
+
+def test_new_wordings_cover_every_task_type_and_several_languages():
+    types = {r["expected"]["task_type"] for r in NEW_WORDINGS}
+    assert types == {"multiple-choice", "generation", "retrieval", "ranking", "named_entity_recognition"}
+    assert sum(1 for r in NEW_WORDINGS if not r["prompt"].isascii()) >= 30
+
+
+def test_multiple_choice_is_inferred_from_the_prompt(dev_rows):
+    assert [infer_multiple_choice(r["input_field"]) for r in dev_rows] == [r["is_multiple_choice"] for r in dev_rows]
+    wrong = [r["id"] for r in NEW_WORDINGS if infer_multiple_choice(r["prompt"]) != r["is_multiple_choice"]]
+    assert len(wrong) <= len(NEW_WORDINGS) // 20, wrong
+
+
+def test_rating_scale_without_listed_options():
+    spec = classify("Rate this review from 1 to 5 stars.\nReview: arrived broken, no refund.\nAnswer: ", True)
+    assert spec.options == (1, 2, 3, 4, 5)
+
+
+def test_ten_options_and_forty_items():
+    mc = "Which colour?\n" + "\n".join(f"{i}. colour {i}" for i in range(10)) + "\nAnswer: "
+    assert classify(mc, True).options == tuple(range(10))
+    lst = "Select 5 products the user may buy next.\n" + "\n".join(f"{i}. product {i}, 2-pack" for i in range(1, 41))
+    spec = classify(lst, False)
+    assert (spec.task_type, spec.items, spec.k) == ("retrieval", tuple(range(1, 41)), 5)
+
+
+def test_rank_with_explicit_smaller_pick_is_retrieval():
+    prompt = ("Choose the 2 most relevant products for 'usb c cable' and order them by relevance.\n"
+              "1. USB C cable 2m\n2. HDMI cable\n3. USB C charger\n4. Phone case\nOutput: ")
+    spec = classify(prompt, False)
+    assert (spec.task_type, spec.k) == ("retrieval", 2)
+
+
+def test_a_language_inside_a_product_name_is_no_target():
+    prompt = "Write a short title for the product 'German Shepherd Chew Toy, Large'.\nOutput: "
+    assert target_language(prompt) is None
+    assert target_language("Translate the title into German: 'Dog toy'") == "de"
+
+
+def test_entity_source_is_the_labelled_input():
+    prompt = "Extract every brand from the query, separated by commas.\nQuery: nike vs adidas shoes\nOutput: "
+    assert entity_source(prompt) == "nike vs adidas shoes"
+    assert entity_source("no labels here at all") == "no labels here at all"
+
+
+@pytest.mark.parametrize("junk", ["", "   \n\t", "\x00\x01\xff" * 50, "1.\n2.\n" * 1000, "Answer: " * 3])
+def test_junk_never_raises(junk):
+    for is_mc in (True, False):
+        assert isinstance(classify(junk, is_mc), TaskSpec)
+        infer_multiple_choice(junk)
+
+
+def test_huge_prompt_classifies():
+    prompt = ("filler text " * 25_000) + "\nWhich one?\n0. a\n1. b\n2. c\nAnswer: "
+    assert classify(prompt, True).options == (0, 1, 2)
+
+
+def test_unknown_task_type_is_rejected():
+    with pytest.raises(ValueError):
+        TaskSpec("essay")

@@ -51,7 +51,8 @@ def decoding_plan(spec: TaskSpec, settings: Settings) -> tuple[dict | None, int,
     cap = settings.token_cap(spec.form or "long")
     if spec.language in ("ja", "zh", "ko"):
         cap *= 2  # these scripts spend more tokens per word
-    return None, cap, (("\n",) if spec.form in ("line", "phrase") else ())
+    description = constraints.cite(settings.extract_logit_boost) if spec.extractive else None
+    return description, cap, (("\n",) if spec.form in ("line", "phrase") else ())
 
 
 def template_ids(tokenizer, prompt: str, task_type: str) -> list[int]:

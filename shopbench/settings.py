@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 USER_CONFIG = REPO / "user_config.py"
 
-_DEFAULT_CAPS = {"line": 96, "phrase": 24, "long": 160, "named_entity_recognition": 48}
+_DEFAULT_CAPS = {"line": 64, "phrase": 12, "long": 96, "named_entity_recognition": 32}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Settings:
     batch_size: int = 16
     seed: int = 0
     ner_logit_boost: float = 2.0
+    extract_logit_boost: float = 2.0
     mc_calibration: bool = False
     max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
 
@@ -74,6 +75,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         batch_size=int(values.get("BATCH_SIZE", 16)),
         seed=int(values.get("SEED", 0)),
         ner_logit_boost=float(values.get("NER_LOGIT_BOOST", 2.0)),
+        extract_logit_boost=float(values.get("EXTRACT_LOGIT_BOOST", 2.0)),
         max_new_tokens={**_DEFAULT_CAPS, **values.get("MAX_NEW_TOKENS", {})},
     )
     if profile == "gpu":

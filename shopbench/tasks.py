@@ -25,6 +25,7 @@ class TaskSpec:
     k: int | None = None  # retrieval: how many items to give
     form: str | None = None  # generation: one of GENERATION_FORMS
     language: str | None = None  # generation: ISO 639-1 code of a named target language
+    extractive: bool = False  # the answer is to be quoted from the prompt (entities, key phrases)
 
     def __post_init__(self):
         if self.task_type not in TASK_TYPES:
@@ -118,6 +119,13 @@ _ENTITY = _words(
 _EXTRACT = _words(
     r"\bextract", r"\bpull\s+out\b", r"\bidentify\b", r"\blist\s+(?:all|every|each|the)\b",
     r"\bextrahier", r"\bextrai[rst]", r"\bextrae", r"\bestrai", r"抽出", r"提取", r"抽取",
+)
+
+# "a phrase from the review", "that exists in the title": the answer is a span of the input.
+_QUOTE_FROM = _words(
+    r"\b(?:phrase|keyphrase|span|words?|text)\s+(?:[\w-]+\s+){0,3}?(?:from|in|of)\s+the\s+(?:review|title|description|query|text|input)",
+    r"\b(?:exists?|appears?|occurs?|mentioned)\s+in\s+the\s+(?:review|title|description|query|text|input)",
+    r"\bpull\s+out\b", r"\bquote\b",
 )
 
 _MANY = _words(
@@ -345,8 +353,10 @@ def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
     if _ENTITY.search(prompt) or (
         _EXTRACT.search(prompt) and _MANY.search(prompt) and not _SINGLE_PHRASE.search(prompt)
     ):
-        return TaskSpec("named_entity_recognition")
-    return TaskSpec("generation", form=_generation_form(prompt), language=target_language(prompt))
+        return TaskSpec("named_entity_recognition", extractive=True)
+    form = _generation_form(prompt)
+    extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
+    return TaskSpec("generation", form=form, language=target_language(prompt), extractive=extractive)
 
 
 def infer_multiple_choice(prompt: str) -> bool:
@@ -372,12 +382,18 @@ _CUE = regex.compile(r"^(?:output|answer|response|result|entities|entity|ausgabe
 
 
 def entity_source(prompt: str) -> str:
-    """The text entities are to be cited from: the last labelled content line ("Query: ...",
-    "Title: ...", "Review: ...") with what follows it, else the whole prompt."""
+    """The text an answer is to be cited from: the longest labelled content block ("Query: ...",
+    "Title: ...", "Review: ..." with its unlabelled continuation lines), else the whole prompt."""
     lines = prompt.splitlines()
-    for index in range(len(lines) - 1, -1, -1):
-        match = _LABELLED_LINE.match(lines[index])
-        if match and not _CUE.match(match.group(1).strip()) and len(match.group(1).split()) <= 4:
-            rest = [line for line in lines[index + 1 :] if not _LABELLED_LINE.match(line) and not _BARE_LABEL.match(line)]
-            return "\n".join([match.group(2), *rest]).strip()
-    return prompt
+    blocks = []
+    for index, line in enumerate(lines):
+        match = _LABELLED_LINE.match(line)
+        if not match or _CUE.match(match.group(1).strip()) or len(match.group(1).split()) > 4:
+            continue
+        block = [match.group(2)]
+        for follower in lines[index + 1 :]:
+            if _LABELLED_LINE.match(follower) or _BARE_LABEL.match(follower):
+                break
+            block.append(follower)
+        blocks.append("\n".join(block).strip())
+    return max(blocks, key=len) if blocks else prompt

@@ -37,25 +37,10 @@ def proxy_tokenizer():
 
 
 @pytest.fixture(scope="session")
-def multi_digit_tokenizer(tmp_path_factory):
-    """A byte-level BPE trained here on number lists, so that "10", "12", "15" ... are single
-    tokens, as in tokenizers that merge digits (unlike Qwen2's and SmolLM2's one digit each)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+def multi_digit_tokenizer():
+    from tests.multi_digit_tokenizer import build
 
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Punctuation(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
-    )
-    tokenizer.decoder = decoders.ByteLevel()
-    corpus = [",".join(str(n) for n in range(start, 41)) for start in range(1, 41)] * 20
-    corpus += ["select the products, rank them by relevance, a b c"] * 5
-    trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<eos>", "<pad>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tokenizer.train_from_iterator(corpus, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<eos>", pad_token="<pad>")
-    return fast
+    return build()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,123 @@
+"""Calibration text for quantisation: the dev questions with their answers, as chats with the
+task-type system prompt, exactly as the model sees them at inference (plus the answer)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from shopbench.build.outdir import BuildError
+from shopbench.prompts import answer_text, chat_messages
+
+REQUIRED_FIELDS = ("input_field", "output_field", "task_type")
+
+
+def default_calibration_path() -> Path:
+    """$SHOPBENCH_DEV_DATA, else data/development.json in the repository, else the shared copy
+    beside it."""
+    repo = Path(__file__).resolve().parents[2]
+    env = os.environ.get("SHOPBENCH_DEV_DATA")
+    candidates = [Path(env)] if env else []
+    candidates += [repo / "data" / "development.json", repo.parent / "shared" / "data" / "development.json"]
+    for path in candidates:
+        if path.exists():
+            return path
+    raise BuildError(f"no calibration file given and none found at {[str(p) for p in candidates]}; pass --calib FILE")
+
+
+def read_calibration_rows(path) -> list[dict]:
+    """Rows of a JSON-lines file (or one JSON array) with input_field, output_field, task_type."""
+    path = Path(path)
+    if not path.exists():
+        raise BuildError(f"calibration file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            items = list(enumerate(json.loads(text), start=1))
+        except json.JSONDecodeError as exc:
+            raise BuildError(f"{path}: line {exc.lineno}: {exc.msg}") from None
+        where = "item"
+    else:
+        items = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append((lineno, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise BuildError(f"{path}: line {lineno}: {exc.msg}") from None
+        where = "line"
+    rows = []
+    for pos, row in items:
+        if not isinstance(row, dict):
+            raise BuildError(f"{path}: {where} {pos}: expected a JSON object")
+        missing = [f for f in REQUIRED_FIELDS if f not in row]
+        if missing:
+            raise BuildError(f"{path}: {where} {pos}: missing {missing}")
+        try:
+            answer_text(row["task_type"], row["output_field"])
+        except (ValueError, TypeError, IndexError) as exc:
+            raise BuildError(f"{path}: {where} {pos}: {exc}") from None
+        rows.append(row)
+    if not rows:
+        raise BuildError(f"{path}: no calibration rows")
+    return rows
+
+
+def select_rows(rows: list[dict], max_samples: int | None) -> list[dict]:
+    """At most max_samples rows, spread evenly over the file so every task keeps a share."""
+    if max_samples is None or max_samples >= len(rows):
+        return list(rows)
+    if max_samples <= 0:
+        raise BuildError(f"max samples must be positive, got {max_samples}")
+    step = len(rows) / max_samples
+    return [rows[int(i * step)] for i in range(max_samples)]
+
+
+def calibration_messages(row: dict) -> list[dict]:
+    task_type = row["task_type"]
+    return chat_messages(row["input_field"], task_type, answer_text(task_type, row["output_field"]))
+
+
+def load_tokenizer(model_dir: Path):
+    """The model's tokenizer. A folder written by a newer transformers than the quantisation
+    environment's may name a tokenizer class that version lacks; its tokenizer.json and chat
+    template still load as a plain fast tokenizer."""
+    from transformers import AutoTokenizer
+
+    model_dir = Path(model_dir)
+    try:
+        return AutoTokenizer.from_pretrained(model_dir)
+    except (ValueError, AttributeError) as exc:
+        if not (model_dir / "tokenizer.json").exists():
+            raise BuildError(f"{model_dir}: cannot load the tokenizer: {exc}") from None
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(model_dir / "tokenizer.json"))
+    template = model_dir / "chat_template.jinja"
+    if template.exists():
+        tokenizer.chat_template = template.read_text(encoding="utf-8")
+    else:
+        cfg_path = model_dir / "tokenizer_config.json"
+        cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+        tokenizer.chat_template = cfg.get("chat_template")
+    return tokenizer
+
+
+def calibration_texts(rows: list[dict], tokenizer) -> list[str]:
+    if not getattr(tokenizer, "chat_template", None):
+        raise BuildError("the model's tokenizer has no chat template; calibration text is in chat form")
+    return [tokenizer.apply_chat_template(calibration_messages(r), tokenize=False) for r in rows]
+
+
+def calibration_blocks(texts: list[str], tokenizer, max_seq_len: int) -> list[list[int]]:
+    """Token ids per sample; a sample longer than max_seq_len is cut into consecutive pieces
+    rather than skipped (AutoAWQ would silently skip it)."""
+    if max_seq_len <= 0:
+        raise BuildError(f"max sequence length must be positive, got {max_seq_len}")
+    blocks = []
+    for text in texts:
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        blocks.extend(ids[i : i + max_seq_len] for i in range(0, len(ids), max_seq_len))
+    return [b for b in blocks if b]

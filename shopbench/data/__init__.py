@@ -1,0 +1,3 @@
+"""Training data builders: ShopBench-style rows from local copies of public datasets.
+
+`python -m shopbench.data build --config CONFIG --out DIR`; see `shopbench.data.build`."""

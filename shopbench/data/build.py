@@ -1,0 +1,108 @@
+"""The build: run the configured source builders, drop dev-set leaks and duplicates, write JSONL
+shards and the report."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Callable, Iterator
+
+from tqdm import tqdm
+
+from shopbench.data import report
+from shopbench.data.io import SourceError, write_shards
+from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
+from shopbench.data.rows import Skips
+from shopbench.data.sources import amazon_m2, ecinstruct, esci, general, reviews2023
+
+Builder = Callable[[dict, int, Skips], Iterator[dict]]
+BUILDERS: dict[str, Builder] = {
+    "esci": esci.build,
+    "reviews2023": reviews2023.build,
+    "amazon_m2": amazon_m2.build,
+    "ecinstruct": ecinstruct.build,
+    "mmlu": general.build_mmlu,
+    "alpaca": general.build_alpaca,
+}
+# Config keys that name files, resolved against the config file's folder.
+PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files"}
+
+
+def load_config(path: str | Path) -> dict:
+    """A YAML or JSON build config, with file paths made absolute from the config's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark else ""
+            raise SourceError(f"{path}{where}: invalid YAML: {exc}") from None
+    else:
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
+        raise SourceError(f"{path}: a config needs a `sources` mapping")
+    unknown = sorted(set(config["sources"]) - set(BUILDERS))
+    if unknown:
+        raise SourceError(f"{path}: unknown source(s) {unknown}; known: {sorted(BUILDERS)}")
+    base = path.parent
+
+    def resolve(value):
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return str((base / value).resolve()) if isinstance(value, str) else value
+
+    for cfg in config["sources"].values():
+        for key in PATH_KEYS & set(cfg or {}):
+            cfg[key] = resolve(cfg[key])
+    if config.get("dev"):
+        config["dev"] = resolve(config["dev"])
+    return config
+
+
+def build_rows(config: dict, skips: Skips) -> list[dict]:
+    seed = int(config.get("seed", 0))
+    rows: list[dict] = []
+    for name, cfg in config["sources"].items():
+        progress = tqdm(desc=f"building {name}", unit=" rows", leave=False)
+        for row in BUILDERS[name](cfg or {}, seed, skips):
+            rows.append(row)
+            progress.update()
+        progress.close()
+    return rows
+
+
+def build_dataset(config: dict, out_dir: str | Path) -> dict:
+    """Rows from every configured source, leak-filtered, deduplicated, shuffled with the seed and
+    written as shards with the report; returns the report's summary."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    skips = Skips()
+    rows = build_rows(config, skips)
+    built = len(rows)
+    dev_path = config.get("dev") or default_dev_path()
+    leaks = 0
+    if dev_path:
+        leak_filter = LeakFilter.from_file(dev_path, float(config.get("leak_threshold", DEFAULT_THRESHOLD)))
+        kept = [row for row in tqdm(rows, desc="dev-set leak filter", leave=False)
+                if not leak_filter.is_leak(row["input_field"])]
+        leaks = len(rows) - len(kept)
+        rows = kept
+    rows, duplicates = dedupe(rows)
+    # Sources are built one after another; mixing them keeps each shard a sample of the whole.
+    random.Random(int(config.get("seed", 0))).shuffle(rows)
+    shards = write_shards(rows, out_dir, int(config.get("shard_size", 50_000)))
+    extra = {"built": built, "dev_leaks_dropped": leaks, "duplicates_dropped": duplicates,
+             "skipped_source_rows": skips.total(), "dev_file": str(dev_path or "(none)"),
+             "seed": int(config.get("seed", 0)), "shards": [p.name for p in shards]}
+    paths = report.write_report(rows, out_dir, extra, skips.as_records())
+    return {"rows": len(rows), **extra, "report": {k: str(v) for k, v in paths.items()}}

@@ -1,0 +1,85 @@
+"""General data: MMLU (multiple choice) and Alpaca-cleaned (generation), which keep the tuned
+model's general knowledge and instruction following.
+
+Where to get them: MMLU from https://github.com/hendrycks/test (`data.tar`, CSV files such as
+`data/auxiliary_train/*.csv`, `data/dev/*_dev.csv`); Alpaca-cleaned from the
+`yahma/alpaca-cleaned` dataset card (`alpaca_data_cleaned.json`).
+
+Files read:
+- MMLU: CSV without a header, six fields a line: `question, A, B, C, D, answer` with the answer a
+  letter A-D; the subject is taken from the file name (`college_biology_test.csv`).
+- Alpaca-cleaned: a JSON array (or JSON lines) of `{instruction, input, output}`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+from shopbench.data.io import SourceError, as_paths, read_csv, read_json_records
+from shopbench.data.rows import TRACK_GENERAL, TRACK_REASONING, Skips, make_row, task_rng
+from shopbench.data.templates import mc_prompt, shuffled_options, wording
+
+MMLU_FIELDS = ["question", "A", "B", "C", "D", "answer"]
+
+
+def subject_of(path: Path) -> str:
+    name = re.sub(r"_(test|dev|val|train)$", "", path.stem)
+    return name.replace("_", " ")
+
+
+def mmlu_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    task = "mmlu_mc"
+    rng = task_rng(seed, "mmlu", task)
+    limit = int(cfg.get("max_per_task", 10**9))
+    paths = as_paths(cfg.get("files"))
+    if not paths:
+        raise SourceError("mmlu: config needs `files` (MMLU CSV files)")
+    count = 0
+    for path in paths:
+        for line, row in read_csv(path, header=False, fieldnames=MMLU_FIELDS):
+            if count >= limit:
+                return
+            answer = str(row["answer"]).strip().upper()
+            options = [str(row[c]).strip() for c in "ABCD"]
+            if answer not in "ABCD" or len(answer) != 1 or not row["question"].strip() or not all(options):
+                skips.add("mmlu", task, "answer is not A-D or a field is empty", f"{path}:{line}")
+                continue
+            options, correct = shuffled_options(options, "ABCD".index(answer), rng)
+            stem = wording(task, rng, question=row["question"].strip(), subject=subject_of(Path(path)))
+            yield make_row(mc_prompt(stem, options), correct, "multiple-choice", "accuracy", "mmlu", task,
+                           TRACK_REASONING)
+            count += 1
+
+
+def alpaca_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    task = "alpaca_generation"
+    rng = task_rng(seed, "alpaca", task)
+    limit = int(cfg.get("max_per_task", 10**9))
+    paths = as_paths(cfg.get("files"))
+    if not paths:
+        raise SourceError("alpaca: config needs `files` (alpaca_data_cleaned.json)")
+    count = 0
+    for path in paths:
+        for line, record in read_json_records(path):
+            if count >= limit:
+                return
+            instruction = str(record.get("instruction") or "").strip()
+            output = str(record.get("output") or "").strip()
+            extra = str(record.get("input") or "").strip()
+            if not instruction or not output:
+                skips.add("alpaca", task, "record without instruction or output", f"{path}:{line}")
+                continue
+            template = task if extra else "alpaca_generation_noinput"
+            prompt = wording(template, rng, instruction=instruction, input=extra)
+            yield make_row(prompt, output, "generation", "sent-transformer", "alpaca", task, TRACK_GENERAL)
+            count += 1
+
+
+def build_mmlu(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    yield from mmlu_rows(cfg, seed, skips)
+
+
+def build_alpaca(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    yield from alpaca_rows(cfg, seed, skips)

@@ -1,0 +1,66 @@
+"""`python -m shopbench.train axolotl ...` and `python -m shopbench.train sft ...`"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shopbench.train.axolotl import BASE_MODEL, write_axolotl_config
+from shopbench.train.sft import SFTSettings, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shopbench.train")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ax = sub.add_parser("axolotl", help="write an axolotl QLoRA config for a built data folder")
+    ax.add_argument("--data", required=True, help="folder written by python -m shopbench.data build")
+    ax.add_argument("--out", required=True, help="config file to write (YAML)")
+    ax.add_argument("--base-model", default=BASE_MODEL)
+    ax.add_argument("--output-dir", default="./outputs/qwen2-72b-qlora", help="where axolotl saves the adapter")
+    ax.add_argument("--sequence-len", type=int, default=4096)
+    ax.add_argument("--num-epochs", type=int, default=1)
+
+    defaults = SFTSettings()
+    sft = sub.add_parser("sft", help="LoRA fine-tune a causal LM on a built data folder (PEFT + PyTorch)")
+    sft.add_argument("--model", required=True, help="Hugging Face model folder")
+    sft.add_argument("--data", required=True, help="built data folder or one JSONL file")
+    sft.add_argument("--out", required=True, help="folder for the adapter and train_log.json")
+    sft.add_argument("--max-steps", type=int, default=defaults.max_steps)
+    sft.add_argument("--lr", type=float, default=defaults.learning_rate)
+    sft.add_argument("--lora-r", type=int, default=defaults.lora_r)
+    sft.add_argument("--lora-alpha", type=int, default=defaults.lora_alpha)
+    sft.add_argument("--lora-dropout", type=float, default=defaults.lora_dropout)
+    sft.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    sft.add_argument("--warmup-steps", type=int, default=defaults.warmup_steps)
+    sft.add_argument("--grad-accum", type=int, default=defaults.gradient_accumulation_steps)
+    sft.add_argument("--max-length", type=int, default=defaults.max_length)
+    sft.add_argument("--limit", type=int, help="use only the first N rows")
+    sft.add_argument("--seed", type=int, default=defaults.seed)
+    sft.add_argument("--eval-rows", type=int, default=defaults.eval_rows,
+                     help="rows whose mean loss is measured before and after training")
+
+    args = parser.parse_args(argv)
+    if args.command == "axolotl":
+        try:
+            path = write_axolotl_config(args.data, args.out, base_model=args.base_model, output_dir=args.output_dir,
+                                        sequence_len=args.sequence_len, num_epochs=args.num_epochs)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {path}; run: axolotl train {path}")
+        return 0
+    settings = SFTSettings(max_steps=args.max_steps, learning_rate=args.lr, lora_r=args.lora_r,
+                           lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                           weight_decay=args.weight_decay, warmup_steps=args.warmup_steps,
+                           gradient_accumulation_steps=args.grad_accum, max_length=args.max_length,
+                           seed=args.seed, limit=args.limit, eval_rows=args.eval_rows)
+    log = train(args.model, args.data, args.out, settings)
+    print(f"trained {len(log['losses'])} steps on {log['trained_rows']} rows in {log['seconds']} s; "
+          f"loss on {log['probe_rows']} probe rows {log['probe_loss_before']:.4f} -> {log['probe_loss_after']:.4f}; "
+          f"adapter in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

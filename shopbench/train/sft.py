@@ -1,0 +1,165 @@
+"""A small LoRA SFT runner on plain PEFT + PyTorch for any causal LM with a chat template.
+
+It trains exactly what the axolotl recipe trains, on a machine without a GPU: the rows' chat
+(task-type system prompt, prompt, answer) rendered with the model's own template, loss on the
+assistant's answer tokens only (and the end-of-turn token that closes them)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from shopbench.prompts import chat_messages
+
+IGNORE = -100
+
+
+@dataclass
+class SFTSettings:
+    max_steps: int = 10
+    learning_rate: float = 2e-4
+    lora_r: int = 64
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    weight_decay: float = 0.01
+    warmup_steps: int = 10
+    gradient_accumulation_steps: int = 4
+    max_length: int = 2048
+    seed: int = 0
+    limit: int | None = None
+    eval_rows: int = 32
+
+
+def row_messages(row: dict) -> list[dict]:
+    if row.get("messages"):
+        return row["messages"]
+    return chat_messages(row["input_field"], row["task_type"], row["answer"])
+
+
+def encode_row(tokenizer, row: dict) -> dict:
+    """Token ids and labels for one row: every prompt token is IGNORE, the answer tokens and the
+    end-of-turn token are their own ids, whitespace after the end of turn is IGNORE again.
+
+    Prompt and answer are tokenised apart and joined, so the boundary is exact whatever the
+    tokenizer would merge across it; the template ends the prompt with a newline, so nothing
+    merges there in practice."""
+    messages = row_messages(row)
+    if messages[-1]["role"] != "assistant":
+        raise ValueError("a training row's chat must end with the assistant's answer")
+    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
+    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
+    if not full_text.startswith(prompt_text):
+        raise ValueError("the chat template renders the prompt differently once an answer follows")
+    completion = full_text[len(prompt_text):]
+    core = completion.rstrip()
+    tail = completion[len(core):]
+    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    core_ids = tokenizer(core, add_special_tokens=False)["input_ids"]
+    tail_ids = tokenizer(tail, add_special_tokens=False)["input_ids"] if tail else []
+    return {
+        "input_ids": prompt_ids + core_ids + tail_ids,
+        "labels": [IGNORE] * len(prompt_ids) + core_ids + [IGNORE] * len(tail_ids),
+    }
+
+
+def mean_loss(model, examples: list[dict]) -> float:
+    """Mean answer-token loss over examples, without dropout or gradients."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        losses = [float(model(input_ids=torch.tensor([e["input_ids"]]), labels=torch.tensor([e["labels"]])).loss)
+                  for e in examples]
+    model.train(was_training)
+    return sum(losses) / len(losses)
+
+
+def load_rows(data: str | Path, limit: int | None = None) -> list[dict]:
+    """Rows of a built data folder (train-*.jsonl) or of one JSONL file."""
+    from shopbench.data.io import read_jsonl, read_shards
+
+    path = Path(data)
+    rows = read_shards(path) if path.is_dir() else [r for _, r in read_jsonl(path)]
+    return rows[:limit] if limit else rows
+
+
+def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings: SFTSettings | None = None,
+          progress: bool = True) -> dict:
+    """LoRA fine-tune; saves the PEFT adapter and `train_log.json` (losses per optimizer step)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tqdm import tqdm
+    from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedule_with_warmup
+
+    settings = settings or SFTSettings()
+    if settings.max_steps < 1 or settings.gradient_accumulation_steps < 1:
+        raise ValueError("max_steps and gradient_accumulation_steps must be at least 1")
+    torch.manual_seed(settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    rows = load_rows(data, settings.limit)
+    examples, too_long = [], 0
+    for row in rows:
+        example = encode_row(tokenizer, row)
+        if len(example["input_ids"]) > settings.max_length:
+            too_long += 1  # cutting the prompt would train on a question the answer no longer fits
+            continue
+        examples.append(example)
+    if too_long:
+        print(f"skipped {too_long} of {len(rows)} rows longer than max_length={settings.max_length} tokens")
+    if not examples:
+        raise ValueError(f"{data}: no trainable rows")
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules="all-linear", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, settings.warmup_steps, settings.max_steps)
+
+    # A fixed probe set measures progress on the same rows before and after, unlike the
+    # per-step losses, which each see another row.
+    probe = examples[: settings.eval_rows]
+    loss_before = mean_loss(model, probe) if probe else None
+    order_rng = random.Random(settings.seed)
+    order: list[int] = []
+    losses = []
+    model.train()
+    started = time.time()
+    bar = tqdm(range(settings.max_steps), desc="sft", disable=not progress)
+    for _ in bar:
+        step_loss = 0.0
+        for _ in range(settings.gradient_accumulation_steps):
+            if not order:
+                order = list(range(len(examples)))
+                order_rng.shuffle(order)
+            example = examples[order.pop()]
+            input_ids = torch.tensor([example["input_ids"]])
+            labels = torch.tensor([example["labels"]])
+            loss = model(input_ids=input_ids, labels=labels).loss / settings.gradient_accumulation_steps
+            loss.backward()
+            step_loss += float(loss.detach())
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        if not math.isfinite(step_loss):
+            raise FloatingPointError(f"loss became {step_loss} at step {len(losses) + 1}")
+        losses.append(step_loss)
+        bar.set_postfix(loss=f"{step_loss:.4f}")
+
+    loss_after = mean_loss(model, probe) if probe else None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    log = {"model": str(model_dir), "data": str(data), "rows": len(rows), "trained_rows": len(examples),
+           "skipped_too_long": too_long, "losses": losses,
+           "probe_rows": len(probe), "probe_loss_before": loss_before, "probe_loss_after": loss_after, "seconds": round(time.time() - started, 2),
+           "settings": asdict(settings)}
+    (out_dir / "train_log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
+    return log

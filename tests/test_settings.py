@@ -1,0 +1,42 @@
+"""Profiles: the GPU profile's engine settings suit 4x T4; the CPU profile runs the proxy."""
+
+import pytest
+
+from shopbench.engine import engine_environment, engine_kwargs
+from shopbench.settings import Settings, read_user_config, resolve
+
+
+def test_gpu_profile_suits_four_t4s(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    settings = resolve({**read_user_config(), "MODEL_PATH": str(tmp_path)}, profile="gpu")
+    kwargs = engine_kwargs(settings)
+    assert kwargs["tensor_parallel_size"] == 4
+    assert kwargs["dtype"] == "float16" and kwargs["quantization"] == "awq"
+    assert kwargs["attention_backend"] == "TRITON_ATTN"  # no FlashAttention 2 on sm_75
+    assert kwargs["model"] == str(tmp_path)
+    assert engine_environment(settings)["VLLM_USE_V2_MODEL_RUNNER"] == "0"
+
+
+def test_gpu_profile_without_weights_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="MODEL_PATH"):
+        resolve({"MODEL_PATH": str(tmp_path / "missing")}, profile="gpu")
+
+
+def test_auto_falls_back_to_cpu_without_gpu_or_weights(tmp_path):
+    settings = resolve({"PROFILE": "auto", "MODEL_PATH": str(tmp_path / "missing")})
+    assert settings.profile == "cpu"
+    kwargs = engine_kwargs(settings)
+    assert "quantization" not in kwargs and kwargs["tensor_parallel_size"] == 1
+
+
+def test_user_config_values_are_read():
+    values = read_user_config()
+    assert 1 <= values["BATCH_SIZE"] <= 16
+    assert set(values["MAX_NEW_TOKENS"]) == {"line", "phrase", "long", "named_entity_recognition"}
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": 17}, {"profile": "tpu"}, {"max_model_len": 10}])
+def test_bad_settings_are_rejected(bad):
+    base = dict(profile="cpu", model_path="x")
+    with pytest.raises(ValueError):
+        Settings(**{**base, **bad})

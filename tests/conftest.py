@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from shopbench.paths import dev_data_candidates, dev_data_path
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def dev_data_path() -> Path:
-    env = os.environ.get("SHOPBENCH_DEV_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [REPO / "data" / "development.json", REPO.parent / "shared" / "data" / "development.json"]
-    for path in candidates:
-        if path.exists():
-            return path
-    pytest.fail(f"dev questions not found; looked in {[str(p) for p in candidates]}")
 
 
 @pytest.fixture(scope="session")
 def dev_rows() -> list[dict]:
-    with dev_data_path().open(encoding="utf-8") as fh:
+    path = dev_data_path()
+    if path is None:
+        pytest.fail(f"dev questions not found; looked in {[str(p) for p in dev_data_candidates()]}")
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

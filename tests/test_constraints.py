@@ -2,7 +2,6 @@
 per token) and a byte-level BPE with multi-digit tokens. Whatever the logits say, the decoded
 answer must be well-formed."""
 
-import random
 
 import pytest
 import torch

@@ -9,13 +9,7 @@ from tests.test_model import BAD_INPUTS
 pytestmark = pytest.mark.engine
 
 
-def _listed(prompt, start):
-    numbers = []
-    for line in prompt.splitlines():
-        head = line.strip().split(".", 1)[0]
-        if head.isdigit() and int(head) == (numbers[-1] + 1 if numbers else start):
-            numbers.append(int(head))
-    return numbers
+from tests.test_tasks import _listed
 
 
 @pytest.fixture(scope="module")

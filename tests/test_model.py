@@ -1,7 +1,6 @@
 """The evaluator-facing class with a stand-in engine: one well-formed answer per prompt whatever
 the input or the engine does."""
 
-import json
 
 import pytest
 

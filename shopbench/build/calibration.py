@@ -4,10 +4,10 @@ task-type system prompt, exactly as the model sees them at inference (plus the a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from shopbench.build.outdir import BuildError
+from shopbench.paths import dev_data_candidates, dev_data_path
 from shopbench.prompts import answer_text, chat_messages
 
 REQUIRED_FIELDS = ("input_field", "output_field", "task_type")
@@ -16,14 +16,11 @@ REQUIRED_FIELDS = ("input_field", "output_field", "task_type")
 def default_calibration_path() -> Path:
     """$SHOPBENCH_DEV_DATA, else data/development.json in the repository, else the shared copy
     beside it."""
-    repo = Path(__file__).resolve().parents[2]
-    env = os.environ.get("SHOPBENCH_DEV_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [repo / "data" / "development.json", repo.parent / "shared" / "data" / "development.json"]
-    for path in candidates:
-        if path.exists():
-            return path
-    raise BuildError(f"no calibration file given and none found at {[str(p) for p in candidates]}; pass --calib FILE")
+    path = dev_data_path()
+    if path is None:
+        looked = [str(p) for p in dev_data_candidates()]
+        raise BuildError(f"no calibration file given and none found at {looked}; pass --calib FILE")
+    return path
 
 
 def read_calibration_rows(path) -> list[dict]:

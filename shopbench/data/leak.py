@@ -4,11 +4,12 @@ dropped, so scores on the 96 dev questions stay an honest check of a tuned model
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
+
+from shopbench.paths import dev_data_path
 
 _SPACE = re.compile(r"\s+")
 DEFAULT_THRESHOLD = 0.8
@@ -17,13 +18,7 @@ SHINGLE = 5
 
 def default_dev_path(repo: Path | None = None) -> Path | None:
     """`$SHOPBENCH_DEV_DATA`, else `data/development.json`, else the shared copy beside the repo."""
-    repo = repo or Path(__file__).resolve().parents[2]
-    env = os.environ.get("SHOPBENCH_DEV_DATA")
-    for path in ([Path(env)] if env else []) + [repo / "data" / "development.json",
-                                               repo.parent / "shared" / "data" / "development.json"]:
-        if path.is_file():
-            return path
-    return None
+    return dev_data_path(repo) if repo else dev_data_path()
 
 
 def normalise(text: str) -> str:

@@ -15,7 +15,7 @@ def counts(rows: list[dict]) -> dict[str, dict[str, int]]:
 
 
 def markdown(table: dict[str, dict[str, int]], total: int, extra: dict, skips: list[dict]) -> str:
-    lines = [f"# Training data report\n", f"Rows written: {total}\n"]
+    lines = ["# Training data report\n", f"Rows written: {total}\n"]
     for name, value in extra.items():
         lines.append(f"- {name}: {value}")
     lines.append("")

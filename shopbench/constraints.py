@@ -75,8 +75,11 @@ def _strip_markers(piece: str) -> str:
     return piece
 
 
-def _keep_only(logits: torch.Tensor, allowed: list[int]) -> torch.Tensor:
-    index = torch.tensor(allowed, dtype=torch.long, device=logits.device)
+def _index(ids: list[int], device) -> torch.Tensor:
+    return torch.tensor(ids, dtype=torch.long, device=device)
+
+
+def _keep_only(logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     masked = torch.full_like(logits, float("-inf"))
     masked[index] = logits[index]
     return masked
@@ -112,9 +115,12 @@ class ChoiceConstraint:
             raise ValueError("a choice needs at least one single-digit option")
         self.allowed = sorted(t for d in digits for t in table.digit_ids(d))
         self.eos = list(table.eos_ids)
+        self._indices: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, prompt_ids, output_ids, logits):
-        return _keep_only(logits, self.allowed if not output_ids else self.eos)
+        if self._indices is None:
+            self._indices = (_index(self.allowed, logits.device), _index(self.eos, logits.device))
+        return _keep_only(logits, self._indices[1] if output_ids else self._indices[0])
 
 
 class NumberListConstraint:
@@ -125,7 +131,7 @@ class NumberListConstraint:
         self.numbers = {str(int(n)) for n in numbers if int(n) >= 0}
         self.count = max(0, min(int(count), len(self.numbers)))
         self.table = table
-        self._allowed_cache: dict[tuple[int, ...], list[int]] = {}
+        self._allowed_cache: dict[tuple[int, ...], torch.Tensor] = {}
 
     def state(self, output_ids) -> tuple[list[str], str]:
         text = "".join(self.table.surface_of.get(t, "") for t in output_ids)
@@ -152,7 +158,7 @@ class NumberListConstraint:
         key = tuple(output_ids)
         allowed = self._allowed_cache.get(key)
         if allowed is None:
-            allowed = self._allowed_cache[key] = self.allowed(output_ids)
+            allowed = self._allowed_cache[key] = _index(self.allowed(output_ids), logits.device)
         return _keep_only(logits, allowed)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
+
+from .staging import staged_output
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FOLDER_NAME = "smollm2-135m-instruct-hf"
@@ -37,19 +37,8 @@ def proxy_model_dir() -> Path:
     target = cache_root() / FOLDER_NAME
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
-    source = gguf_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Build in a sibling temp folder and rename, so an interrupted conversion never leaves a
-    # half-written folder that looks complete to the next run.
-    tmp = Path(tempfile.mkdtemp(prefix=FOLDER_NAME + ".", dir=target.parent))
-    try:
-        _convert(source, tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with staged_output(target) as stage:
+        _convert(gguf_path(), stage)
     return target
 
 

@@ -23,7 +23,6 @@ from shopbench.build.outdir import (
     progress_bar,
     read_config,
     record_step,
-    staged_output,
 )
 from shopbench.build.safetensors_io import (
     DTYPES,
@@ -36,6 +35,7 @@ from shopbench.build.safetensors_io import (
     read_tensor,
     write_model_tensors,
 )
+from shopbench.staging import staged_output
 
 DEFAULT_MAX_SHARD_BYTES = 5 * 1000**3
 

@@ -3,10 +3,7 @@ record of the steps that made a model."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 RECORD_NAME = "shopbench_build.json"
@@ -27,23 +24,6 @@ def check_out_dir(out_dir: Path, force: bool, inputs: list[Path]) -> Path:
         if out_dir == src or src in out_dir.parents or out_dir in src.parents:
             raise BuildError(f"output folder {out_dir} overlaps input folder {src}")
     return out_dir
-
-
-@contextlib.contextmanager
-def staged_output(out_dir: Path):
-    """Yield a staging folder beside `out_dir`; on success it replaces `out_dir`, on failure it
-    is removed, so a crash never leaves a half-written model that looks complete."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        yield stage
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        stage.rename(out_dir)
-    finally:
-        if stage.exists():
-            shutil.rmtree(stage, ignore_errors=True)
 
 
 def record_step(stage: Path, source_dir: Path, step: dict) -> None:

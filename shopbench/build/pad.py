@@ -28,7 +28,6 @@ from shopbench.build.outdir import (
     progress_bar,
     read_config,
     record_step,
-    staged_output,
     text_config,
 )
 from shopbench.build.safetensors_io import (
@@ -40,6 +39,7 @@ from shopbench.build.safetensors_io import (
     read_tensor,
     write_model_tensors,
 )
+from shopbench.staging import staged_output
 
 DEFAULT_MAX_SHARD_BYTES = 5 * 1000**3
 

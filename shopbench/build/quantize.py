@@ -20,8 +20,15 @@ from shopbench.build.calibration import (
     read_calibration_rows,
     select_rows,
 )
-from shopbench.build.outdir import BuildError, check_out_dir, read_config, record_step, staged_output, text_config
+from shopbench.build.outdir import (
+    BuildError,
+    check_out_dir,
+    read_config,
+    record_step,
+    text_config,
+)
 from shopbench.build.safetensors_io import copy_side_files
+from shopbench.staging import staged_output
 
 AWQ_REQUIREMENTS = "requirements/awq.txt"
 DEFAULT_GROUP_SIZE = 128

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from shopbench.answers import default_answer, finalize
-from shopbench.choice import calibrated_choice, content_free_prompt
+from shopbench.calibration import Calibration
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
-from shopbench.tasks import TaskSpec, classify, infer_multiple_choice
+from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_types import default_answer, finalize
+from shopbench.tasks import classify, infer_multiple_choice
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ def _safe_spec(prompt: str, is_multiple_choice: bool) -> TaskSpec:
         return classify(prompt, is_multiple_choice)
     except Exception:
         log.exception("task heuristics failed; falling back to a default spec")
-        return TaskSpec("multiple-choice", options=tuple(range(4))) if is_multiple_choice else TaskSpec("generation", form="long")
+        if is_multiple_choice:
+            return TaskSpec(TaskType.MULTIPLE_CHOICE, options=tuple(range(4)))
+        return TaskSpec(TaskType.GENERATION, form="long")
 
 
 class ShopBenchModel:
@@ -43,8 +46,8 @@ class ShopBenchModel:
             engine = VllmEngine(self.settings)
         self.engine = engine
         self.tokenizer = engine.tokenizer
+        self.calibration = Calibration(engine, self.tokenizer, self.settings)
         self.generated_tokens = 0
-        self._priors: dict[tuple[int, ...], dict[int, float] | None] = {}
 
     def get_batch_size(self) -> int:
         return int(self.settings.batch_size)
@@ -79,23 +82,10 @@ class ShopBenchModel:
         for i, result in zip(slots, results):
             text = None
             if result is not None:
-                text = result.text
                 self.generated_tokens += result.n_tokens
-                if result.option_logprobs and self.settings.mc_calibration:
-                    choice = calibrated_choice(result.option_logprobs, self._prior(specs[i].options))
-                    text = text if choice is None else str(choice)
+                text = self.calibration.text(specs[i], result)
             answers[i] = finalize(specs[i], text, prompts[i])
         return [a if isinstance(a, str) else "" for a in answers]
-
-    def _prior(self, options: tuple[int, ...]) -> dict[int, float] | None:
-        """The model's option distribution for a content-free question with these options,
-        computed once per option set."""
-        if options not in self._priors:
-            spec = TaskSpec("multiple-choice", options=options)
-            request = build_request(spec, content_free_prompt(options), self.tokenizer, self.settings)
-            result = self.engine.generate([request])[0]
-            self._priors[options] = result.option_logprobs if result is not None else None
-        return self._priors[options]
 
     def _answer(self, prompts: list[str], multiple_choice: list[bool]) -> list[str]:
         specs = [_safe_spec(p, mc) for p, mc in zip(prompts, multiple_choice)]

@@ -1,11 +1,12 @@
 """Decoding constraints: per-request state machines over token ids that make an answer
 well-formed by construction.
 
-A constraint is described by a small plain dict (it crosses into the engine's worker process
-inside SamplingParams.extra_args) and turned into a callable
-`(prompt_ids, output_ids, logits) -> logits` there, against a TokenTable built once per
-tokenizer. Token ids are always read off the tokenizer: digit strings are tokenised differently
-by different vocabularies (one digit per token in Qwen2 and SmolLM2, up to three in others).
+A constraint is described by a frozen dataclass (`Choice`, `NumberList`, `Cite`); `build` turns a
+description into a callable `(prompt_ids, output_ids, logits) -> logits` against a TokenTable
+built once per tokenizer. The descriptions cross into the engine's worker process inside
+SamplingParams.extra_args; their plain-dict form there is vllm_processor.py's business alone.
+Token ids are always read off the tokenizer: digit strings are tokenised differently by
+different vocabularies (one digit per token in Qwen2 and SmolLM2, up to three in others).
 """
 
 from __future__ import annotations
@@ -85,23 +86,54 @@ def _keep_only(logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return masked
 
 
-# --- descriptions (plain data) ----------------------------------------------------------------
+# --- descriptions --------------------------------------------------------------------------
 
-def choice(options) -> dict:
-    return {"kind": "choice", "options": [int(o) for o in options]}
+@dataclass(frozen=True)
+class Choice:
+    """Exactly one token spelling one of the option digits."""
+
+    options: tuple[int, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", tuple(int(o) for o in self.options))
+
+    def max_answer_tokens(self) -> int:
+        return 1
 
 
-def number_list(numbers, count: int) -> dict:
-    return {"kind": "numbers", "numbers": [int(n) for n in numbers], "count": int(count)}
+@dataclass(frozen=True)
+class NumberList:
+    """`count` distinct numbers from `numbers`, comma separated."""
+
+    numbers: tuple[int, ...]
+    count: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "numbers", tuple(int(n) for n in self.numbers))
+        object.__setattr__(self, "count", int(self.count))
+
+    def max_answer_tokens(self) -> int:
+        """A token cap no well-formed answer exceeds (one token per character)."""
+        longest = sorted((len(str(n)) for n in self.numbers), reverse=True)
+        count = min(self.count, len(longest))
+        return sum(longest[:count]) + count + 1
 
 
-def cite(boost: float, token_ids=None) -> dict:
+@dataclass(frozen=True)
+class Cite:
     """Boost the given token ids (the text entities are cited from), or when none are given
-    every token of the prompt."""
-    description = {"kind": "cite", "boost": float(boost)}
-    if token_ids is not None:
-        description["token_ids"] = sorted({int(t) for t in token_ids})
-    return description
+    every token of the prompt. Sets no length of its own: the task type's cap applies."""
+
+    boost: float
+    token_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "boost", float(self.boost))
+        if self.token_ids is not None:
+            object.__setattr__(self, "token_ids", tuple(sorted({int(t) for t in self.token_ids})))
+
+
+Constraint = Choice | NumberList | Cite
 
 
 # --- state machines ---------------------------------------------------------------------------
@@ -183,27 +215,14 @@ class CiteConstraint:
         return logits
 
 
-def build(description: dict | None, table: TokenTable):
+def build(constraint: Constraint | None, table: TokenTable):
     """The state machine for a description, or None for unconstrained decoding."""
-    if not description:
+    if constraint is None:
         return None
-    kind = description.get("kind")
-    if kind == "choice":
-        return ChoiceConstraint(description["options"], table)
-    if kind == "numbers":
-        return NumberListConstraint(description["numbers"], description["count"], table)
-    if kind == "cite":
-        return CiteConstraint(description["boost"], table, description.get("token_ids"))
-    raise ValueError(f"unknown constraint kind {kind!r}")
-
-
-def max_answer_tokens(description: dict) -> int:
-    """A token cap no well-formed answer under the description exceeds (one token per char)."""
-    kind = description["kind"]
-    if kind == "choice":
-        return 1
-    if kind == "numbers":
-        longest = sorted((len(str(n)) for n in description["numbers"]), reverse=True)
-        count = min(description["count"], len(longest))
-        return sum(longest[:count]) + count + 1
-    raise ValueError(f"constraint kind {kind!r} sets no length of its own")
+    if isinstance(constraint, Choice):
+        return ChoiceConstraint(constraint.options, table)
+    if isinstance(constraint, NumberList):
+        return NumberListConstraint(constraint.numbers, constraint.count, table)
+    if isinstance(constraint, Cite):
+        return CiteConstraint(constraint.boost, table, constraint.token_ids)
+    raise TypeError(f"not a constraint description: {constraint!r}")

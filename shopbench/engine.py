@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from .constraints import Choice
 from .requests import Completion, Request
 from .settings import Settings
 
@@ -64,7 +65,7 @@ class VllmEngine:
     def sampling_params(self, request: Request):
         from vllm import SamplingParams
 
-        from .vllm_processor import EXTRA_ARGS_KEY
+        from .vllm_processor import to_extra_args
 
         return SamplingParams(
             temperature=0.0,
@@ -72,8 +73,9 @@ class VllmEngine:
             max_tokens=request.max_tokens,
             stop=list(request.stop) or None,
             stop_token_ids=self.stop_token_ids,
-            extra_args={EXTRA_ARGS_KEY: request.constraint} if request.constraint else None,
-            logprobs=len(request.constraint["options"]) if _is_choice(request) else None,
+            extra_args=to_extra_args(request.constraint),
+            # Under a Choice constraint the options' log-probabilities are what calibration reads.
+            logprobs=len(request.constraint.options) if _is_choice(request) else None,
         )
 
     def generate(self, requests: list[Request]) -> list[Completion | None]:
@@ -117,7 +119,7 @@ class VllmEngine:
 
 
 def _is_choice(request: Request) -> bool:
-    return bool(request.constraint) and request.constraint.get("kind") == "choice"
+    return isinstance(request.constraint, Choice)
 
 
 def _completion(request: Request, output) -> Completion:

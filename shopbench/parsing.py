@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from .spec import TaskType
+
 # Only the head of an answer is ever read; a runaway generation cannot cost parsing time.
 MAX_RESPONSE_CHARACTERS = 5000
 
@@ -70,21 +72,20 @@ def parse_generation(response: str) -> str:
     return response.strip()
 
 
+# The official rule per task type; each task type's rules (shopbench.task_types) name the same one.
 PARSERS = {
-    "multiple-choice": parse_multiple_choice,
-    "generation": parse_generation,
-    "retrieval": parse_retrieval,
-    "ranking": parse_ranking,
-    "named_entity_recognition": parse_named_entities,
+    TaskType.MULTIPLE_CHOICE: parse_multiple_choice,
+    TaskType.GENERATION: parse_generation,
+    TaskType.RETRIEVAL: parse_retrieval,
+    TaskType.RANKING: parse_ranking,
+    TaskType.NER: parse_named_entities,
 }
 
 
-def parse_answer(task_type: str, response: str):
-    """Parse one raw answer for its task type (answers are cut to their first 5,000 characters)."""
-    try:
-        parser = PARSERS[task_type]
-    except KeyError:
-        raise ValueError(f"unknown task type {task_type!r}; expected one of {tuple(PARSERS)}") from None
+def parse_answer(task_type: TaskType | str, response: str):
+    """Parse one raw answer for its task type, a TaskType or its official string (answers are
+    cut to their first 5,000 characters)."""
+    parser = PARSERS[TaskType.of(task_type)]
     if not isinstance(response, str):
         raise TypeError(f"an answer must be a string, got {type(response).__name__}: {response!r}")
     return parser(response[:MAX_RESPONSE_CHARACTERS])

@@ -1,36 +1,21 @@
-"""Chat messages for a prompt: the task-type system prompt the model was tuned with."""
+"""Chat messages for a prompt: the task-type system prompt the model was tuned with.
+
+Training data, calibration text and inference must all say the same thing, so the words come
+from the task-type table (shopbench.task_types) alone."""
 
 from __future__ import annotations
 
-TASK_TYPES = (
-    "multiple-choice",
-    "generation",
-    "retrieval",
-    "ranking",
-    "named_entity_recognition",
-)
-
-# The words the system prompt uses for each task type; training data, calibration text and
-# inference must all say the same thing, so this is the one place they come from.
-TASK_WORDS = {
-    "multiple-choice": "multiple-choice",
-    "generation": "generation",
-    "retrieval": "retrieval",
-    "ranking": "ranking",
-    "named_entity_recognition": "named entity recognition",
-}
+from .spec import TaskType
+from .task_types import rules_for
 
 SYSTEM_TEMPLATE = "You are a helpful online shopping assistant. Your task is {task}."
 
 
-def system_prompt(task_type: str) -> str:
-    try:
-        return SYSTEM_TEMPLATE.format(task=TASK_WORDS[task_type])
-    except KeyError:
-        raise ValueError(f"unknown task type {task_type!r}; expected one of {TASK_TYPES}") from None
+def system_prompt(task_type: TaskType | str) -> str:
+    return SYSTEM_TEMPLATE.format(task=rules_for(task_type).words)
 
 
-def chat_messages(prompt: str, task_type: str, answer: str | None = None) -> list[dict]:
+def chat_messages(prompt: str, task_type: TaskType | str, answer: str | None = None) -> list[dict]:
     """System + user turn, and the assistant's answer when one is given (training, calibration)."""
     messages = [
         {"role": "system", "content": system_prompt(task_type)},
@@ -41,20 +26,6 @@ def chat_messages(prompt: str, task_type: str, answer: str | None = None) -> lis
     return messages
 
 
-def answer_text(task_type: str, truth) -> str:
-    """The answer a perfect model writes for a truth value (dev-set form), as the decoding
-    constraints produce it: training targets and calibration text use this form."""
-    if task_type == "multiple-choice":
-        return str(int(truth))
-    if task_type == "retrieval":
-        return ",".join(str(int(x)) for x in truth)
-    if task_type == "ranking":
-        # Truth is one relevance weight per listed item; the ideal answer lists items by
-        # weight, highest first (ties keep list order).
-        order = sorted(range(len(truth)), key=lambda i: -float(truth[i]))
-        return ",".join(str(i + 1) for i in order)
-    if task_type == "named_entity_recognition":
-        return ", ".join(str(x) for x in truth)
-    if task_type == "generation":
-        return str(truth if not isinstance(truth, list) else truth[0])
-    raise ValueError(f"unknown task type {task_type!r}; expected one of {TASK_TYPES}")
+def answer_text(task_type: TaskType | str, truth) -> str:
+    """The canonical answer text for a truth value (dev-set form): the task type's answer_text."""
+    return rules_for(task_type).answer_text(truth)

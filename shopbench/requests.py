@@ -1,14 +1,17 @@
-"""TaskSpec + prompt -> Request: the chat-templated prompt ids, a token cap, stop strings and
-the decoding constraint. Pure given a tokenizer; the engine only executes requests."""
+"""TaskSpec + prompt -> Request: the chat-templated prompt ids, a token cap, stop strings and the
+decoding constraint, all read off the task type's decoding plan. Pure given a tokenizer; the
+engine only executes requests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import constraints
+from .constraints import Cite, Constraint
 from .prompts import chat_messages
 from .settings import Settings
-from .tasks import TaskSpec, entity_source
+from .spec import TaskSpec, TaskType
+from .task_types import decoding_plan
+from .tasks import entity_source
 
 ELISION = "\n...\n"
 _HEAD_SHARE = 0.25  # of a shortened prompt's budget kept from its start; the rest is its end
@@ -19,7 +22,7 @@ class Request:
     prompt_ids: tuple[int, ...]
     max_tokens: int
     stop: tuple[str, ...] = ()
-    constraint: dict | None = None
+    constraint: Constraint | None = None
     truncated: bool = False
 
 
@@ -29,33 +32,12 @@ class Completion:
 
     text: str
     n_tokens: int
-    # multiple choice: log-probability of each option digit at the answer step, after the
-    # constraint (so over the shown options only)
+    # Under a Choice constraint: the log-probability of each option digit at the answer step,
+    # after the constraint (so over the shown options only).
     option_logprobs: dict[int, float] | None = None
 
 
-def decoding_plan(spec: TaskSpec, settings: Settings) -> tuple[dict | None, int, tuple[str, ...]]:
-    """(constraint description, token cap, stop strings) for a task spec."""
-    if spec.task_type == "multiple-choice":
-        description = constraints.choice(spec.options or range(10))
-        return description, constraints.max_answer_tokens(description), ()
-    if spec.task_type == "ranking":
-        description = constraints.number_list(spec.items, len(spec.items))
-        return description, constraints.max_answer_tokens(description), ()
-    if spec.task_type == "retrieval":
-        description = constraints.number_list(spec.items, spec.k or 3)
-        return description, constraints.max_answer_tokens(description), ()
-    if spec.task_type == "named_entity_recognition":
-        # The cited token set is filled in by build_request, which has the tokenizer.
-        return constraints.cite(settings.ner_logit_boost), settings.token_cap("named_entity_recognition"), ("\n",)
-    cap = settings.token_cap(spec.form or "long")
-    if spec.language in ("ja", "zh", "ko"):
-        cap *= 2  # these scripts spend more tokens per word
-    description = constraints.cite(settings.extract_logit_boost) if spec.extractive else None
-    return description, cap, (("\n",) if spec.form in ("line", "phrase") else ())
-
-
-def template_ids(tokenizer, prompt: str, task_type: str) -> list[int]:
+def template_ids(tokenizer, prompt: str, task_type: TaskType) -> list[int]:
     text = tokenizer.apply_chat_template(chat_messages(prompt, task_type), tokenize=False, add_generation_prompt=True)
     return tokenizer.encode(text, add_special_tokens=False)
 
@@ -72,15 +54,20 @@ def shorten(tokenizer, prompt: str, keep_tokens: int) -> str:
     return tokenizer.decode(ids[:head]) + ELISION + tokenizer.decode(ids[-tail:])
 
 
+def cited_tokens(tokenizer, prompt: str) -> list[int]:
+    """The token ids an answer quoted from the prompt's input text may start or continue with:
+    both spellings of each word (with and without a leading space)."""
+    source = entity_source(prompt)
+    ids = tokenizer.encode(source, add_special_tokens=False)
+    return ids + tokenizer.encode(" " + " ".join(source.split()), add_special_tokens=False)
+
+
 def build_request(spec: TaskSpec, prompt: str, tokenizer, settings: Settings) -> Request:
-    description, cap, stop = decoding_plan(spec, settings)
-    if description and description["kind"] == "cite":
-        source = entity_source(prompt)
-        # Both spellings of each word (with and without a leading space) can start an entity.
-        ids = tokenizer.encode(source, add_special_tokens=False)
-        ids += tokenizer.encode(" " + " ".join(source.split()), add_special_tokens=False)
-        description = constraints.cite(description["boost"], ids)
-    budget = settings.max_model_len - cap
+    plan = decoding_plan(spec, settings)
+    constraint = plan.constraint
+    if isinstance(constraint, Cite) and constraint.token_ids is None:
+        constraint = replace(constraint, token_ids=cited_tokens(tokenizer, prompt))
+    budget = settings.max_model_len - plan.max_tokens
     ids = template_ids(tokenizer, prompt, spec.task_type)
     truncated = False
     if len(ids) > budget:
@@ -93,4 +80,4 @@ def build_request(spec: TaskSpec, prompt: str, tokenizer, settings: Settings) ->
             keep -= max(8, len(ids) - budget)
             ids = template_ids(tokenizer, shorten(tokenizer, prompt, keep), spec.task_type)
         truncated = True
-    return Request(tuple(ids), cap, stop, description, truncated)
+    return Request(tuple(ids), plan.max_tokens, plan.stop, constraint, truncated)

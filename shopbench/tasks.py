@@ -11,25 +11,10 @@ from dataclasses import dataclass
 
 import regex
 
-from .prompts import TASK_TYPES
+from .spec import TaskSpec, TaskType
 
 GENERATION_FORMS = ("line", "phrase", "long")
 DEFAULT_K = 3
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    task_type: str
-    options: tuple[int, ...] = ()  # multiple choice: the option digits an answer may take
-    items: tuple[int, ...] = ()  # ranking / retrieval: the listed item numbers
-    k: int | None = None  # retrieval: how many items to give
-    form: str | None = None  # generation: one of GENERATION_FORMS
-    language: str | None = None  # generation: ISO 639-1 code of a named target language
-    extractive: bool = False  # the answer is to be quoted from the prompt (entities, key phrases)
-
-    def __post_init__(self):
-        if self.task_type not in TASK_TYPES:
-            raise ValueError(f"unknown task type {self.task_type!r}")
 
 
 # --- numbered lines ------------------------------------------------------------------------
@@ -303,7 +288,7 @@ def _multiple_choice(prompt: str, lines: list[str], runs: list[_Run]) -> TaskSpe
     if not options:
         single = [int(m.group(1)) for line in lines if (m := _NUMBERED.match(line)) and int(m.group(1)) <= 9]
         options = tuple(sorted(set(single))) if len(set(single)) >= 2 else tuple(range(10))
-    return TaskSpec("multiple-choice", options=options)
+    return TaskSpec(TaskType.MULTIPLE_CHOICE, options=options)
 
 
 def _generation_form(prompt: str) -> str:
@@ -344,19 +329,19 @@ def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
         asks_select = bool(_SELECT.search(instruction))
         picks_fewer = k is not None and k < len(items) and (strength >= 2 or (asks_select and not asks_rank))
         if _PERMUTATION.search(instruction) or (asks_rank and not picks_fewer):
-            return TaskSpec("ranking", items=items)
+            return TaskSpec(TaskType.RANKING, items=items)
         # A numbered list alone is not a retrieval: "create a title from these attributes" lists
         # numbered facts but asks for text.
         if asks_rank or picks_fewer or asks_select:
-            return TaskSpec("retrieval", items=items, k=min(k or DEFAULT_K, len(items)))
+            return TaskSpec(TaskType.RETRIEVAL, items=items, k=min(k or DEFAULT_K, len(items)))
 
     if _ENTITY.search(prompt) or (
         _EXTRACT.search(prompt) and _MANY.search(prompt) and not _SINGLE_PHRASE.search(prompt)
     ):
-        return TaskSpec("named_entity_recognition", extractive=True)
+        return TaskSpec(TaskType.NER, extractive=True)
     form = _generation_form(prompt)
     extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
-    return TaskSpec("generation", form=form, language=target_language(prompt), extractive=extractive)
+    return TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
 
 
 def infer_multiple_choice(prompt: str) -> bool:

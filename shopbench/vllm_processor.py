@@ -1,17 +1,51 @@
-"""The one vLLM logits processor: it reads a request's constraint description from
-SamplingParams.extra_args and runs the matching state machine from constraints.py.
+"""The one vLLM logits processor: it reads a request's constraint from SamplingParams.extra_args
+and runs the matching state machine from constraints.py.
 
-vLLM 0.32 calls per-request processors as `(prompt_ids, output_ids, logits)` through
-AdapterLogitsProcessor; this interface moves between releases, hence the exact pin."""
+Only plain data crosses into the engine's worker process, so this module is also the one place
+that writes a constraint dataclass as a dict (`to_extra_args`) and reads it back
+(`from_extra_args`). vLLM 0.32 calls per-request processors as `(prompt_ids, output_ids, logits)`
+through AdapterLogitsProcessor; this interface moves between releases, hence the exact pin."""
 
 from __future__ import annotations
 
 import torch
 from vllm.v1.sample.logits_processor import AdapterLogitsProcessor
 
-from .constraints import TokenTable, build
+from .constraints import Choice, Cite, Constraint, NumberList, TokenTable, build
 
 EXTRA_ARGS_KEY = "shopbench_constraint"
+
+
+def to_extra_args(constraint: Constraint | None) -> dict | None:
+    """SamplingParams.extra_args for a constraint (None for unconstrained decoding)."""
+    if constraint is None:
+        return None
+    if isinstance(constraint, Choice):
+        description = {"kind": "choice", "options": list(constraint.options)}
+    elif isinstance(constraint, NumberList):
+        description = {"kind": "numbers", "numbers": list(constraint.numbers), "count": constraint.count}
+    elif isinstance(constraint, Cite):
+        description = {"kind": "cite", "boost": constraint.boost}
+        if constraint.token_ids is not None:
+            description["token_ids"] = list(constraint.token_ids)
+    else:
+        raise TypeError(f"not a constraint description: {constraint!r}")
+    return {EXTRA_ARGS_KEY: description}
+
+
+def from_extra_args(extra_args: dict | None) -> Constraint | None:
+    """The constraint to_extra_args wrote, or None where a request carries none."""
+    description = (extra_args or {}).get(EXTRA_ARGS_KEY)
+    if not description:
+        return None
+    kind = description.get("kind")
+    if kind == "choice":
+        return Choice(description["options"])
+    if kind == "numbers":
+        return NumberList(description["numbers"], description["count"])
+    if kind == "cite":
+        return Cite(description["boost"], description.get("token_ids"))
+    raise ValueError(f"unknown constraint kind {kind!r}")
 
 
 def load_token_table(tokenizer_path: str) -> TokenTable:
@@ -35,5 +69,4 @@ class ShopBenchLogitsProcessor(AdapterLogitsProcessor):
         return False
 
     def new_req_logits_processor(self, params):
-        description = (params.extra_args or {}).get(EXTRA_ARGS_KEY)
-        return build(description, self.table)
+        return build(from_extra_args(params.extra_args), self.table)

@@ -7,7 +7,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shopbench.prompts import answer_text, chat_messages, system_prompt
+from shopbench.prompts import chat_messages, system_prompt
+from shopbench.spec import TaskType
+from shopbench.task_types import RULES, rules_for
 
 TRACK_CONCEPTS = "amazon-kdd-cup-24-understanding-shopping-concepts"
 TRACK_REASONING = "amazon-kdd-cup-24-shopping-knowledge-reasoning"
@@ -16,28 +18,25 @@ TRACK_MULTILINGUAL = "amazon-kdd-cup-24-multi-lingual-abilities"
 # General data (instruction following) belongs to no ShopBench track; it is kept apart in reports.
 TRACK_GENERAL = "general"
 
-METRICS = {
-    "multiple-choice": {"accuracy"},
-    "retrieval": {"hit rate@3"},
-    "ranking": {"ndcg"},
-    "named_entity_recognition": {"micro f1"},
-    "generation": {"rougel", "sent-transformer", "multilingual-sent-transformer", "bleu", "jp-bleu"},
-}
+# The official metrics per task type, from the task-type table.
+METRICS = {task_type: rules.metrics for task_type, rules in RULES.items()}
 
 
-def make_row(prompt: str, truth, task_type: str, metric: str, source: str, task_name: str,
+def make_row(prompt: str, truth, task_type: TaskType | str, metric: str, source: str, task_name: str,
              track: str) -> dict:
     """One training row: the dev-set fields plus where it came from and the exact chat it trains."""
-    if metric not in METRICS[task_type]:
-        raise ValueError(f"metric {metric!r} does not fit task type {task_type!r}")
-    answer = answer_text(task_type, truth)
+    task_type = TaskType.of(task_type)
+    rules = rules_for(task_type)
+    if metric not in rules.metrics:
+        raise ValueError(f"metric {metric!r} does not fit task type {task_type.value!r}")
+    answer = rules.answer_text(truth)
     return {
         "input_field": prompt,
         "output_field": truth,
         "task_name": task_name,
-        "task_type": task_type,
+        "task_type": task_type.value,
         "metric": metric,
-        "is_multiple_choice": task_type == "multiple-choice",
+        "is_multiple_choice": task_type is TaskType.MULTIPLE_CHOICE,
         "track": track,
         "source": source,
         "system": system_prompt(task_type),

@@ -1,0 +1,57 @@
+"""Which option a multiple-choice answer names, from the model's option log-probabilities.
+
+Small models carry a strong prior for some option digits whatever the question (the proxy
+answers "1" to almost everything). Contextual calibration divides that prior out: the prior is
+the option distribution the model gives a content-free question with the same options, so the
+choice stays a function of the model and the prompt alone. This module holds the whole flow:
+the content-free prompt, the prior cache (one engine call per option set) and the pick."""
+
+from __future__ import annotations
+
+from .requests import Completion, build_request
+from .settings import Settings
+from .spec import TaskSpec, TaskType
+
+CONTENT_FREE = "N/A"
+
+
+def content_free_prompt(options) -> str:
+    lines = [f"Question: {CONTENT_FREE}"] + [f"{o}. {CONTENT_FREE}" for o in options] + ["Answer: "]
+    return "\n".join(lines)
+
+
+def calibrated_choice(logprobs: dict[int, float], prior: dict[int, float] | None) -> int | None:
+    """argmax over options of log p(option | prompt) - log p(option | content-free prompt)."""
+    if not logprobs:
+        return None
+    if not prior:
+        return max(logprobs, key=lambda o: (logprobs[o], -o))
+    floor = min(prior.values())  # an option missing from the prior is treated as least likely
+    return max(logprobs, key=lambda o: (logprobs[o] - prior.get(o, floor), -o))
+
+
+class Calibration:
+    """The calibrated reading of completions for one engine; off, it passes text through."""
+
+    def __init__(self, engine, tokenizer, settings: Settings):
+        self.engine, self.tokenizer, self.settings = engine, tokenizer, settings
+        self.enabled = bool(settings.mc_calibration)
+        self._priors: dict[tuple[int, ...], dict[int, float] | None] = {}
+
+    def prior(self, options: tuple[int, ...]) -> dict[int, float] | None:
+        """The model's option distribution for a content-free question with these options,
+        computed once per option set."""
+        if options not in self._priors:
+            spec = TaskSpec(TaskType.MULTIPLE_CHOICE, options=options)
+            request = build_request(spec, content_free_prompt(options), self.tokenizer, self.settings)
+            result = self.engine.generate([request])[0]
+            self._priors[options] = result.option_logprobs if result is not None else None
+        return self._priors[options]
+
+    def text(self, spec: TaskSpec, completion: Completion) -> str:
+        """The completion's answer text: the calibrated option where the engine returned option
+        log-probabilities (a Choice constraint) and calibration is on, else the text as decoded."""
+        if not (self.enabled and completion.option_logprobs):
+            return completion.text
+        choice = calibrated_choice(completion.option_logprobs, self.prior(spec.options))
+        return completion.text if choice is None else str(choice)

@@ -1,0 +1,60 @@
+"""The interface every task type implements, and the decoding plan it hands the request builder.
+
+One `TaskTypeRules` object per task type holds everything that differs by type, so the stages
+(prompt -> spec -> request -> engine -> answer -> parse -> score) never branch on the type."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..constraints import Constraint
+from ..settings import Settings
+from ..spec import TaskSpec, TaskType
+
+
+@dataclass(frozen=True)
+class DecodingPlan:
+    constraint: Constraint | None  # None: unconstrained decoding
+    max_tokens: int
+    stop: tuple[str, ...] = ()
+
+
+class TaskTypeRules(ABC):
+    task_type: ClassVar[TaskType]
+    words: ClassVar[str]  # what the system prompt calls the task: "Your task is {words}."
+    metrics: ClassVar[frozenset[str]]  # the official metrics a question of this type is scored by
+    parser: ClassVar[Callable[[str], object]]  # the official parsing rule, a staticmethod of shopbench.parsing's
+
+    @abstractmethod
+    def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:
+        """Constraint, token cap and stop strings for a question of this type."""
+
+    @abstractmethod
+    def finalize(self, spec: TaskSpec, text: str, prompt: str) -> str:
+        """Engine text -> the answer string: the last guard on the form (an engine failure, a
+        cap hit mid-number); falls back to default_answer where nothing usable is left."""
+
+    @abstractmethod
+    def default_answer(self, spec: TaskSpec, prompt: str) -> str:
+        """An answer that is well-formed for the spec without a model."""
+
+    @abstractmethod
+    def answer_text(self, truth) -> str:
+        """The answer a perfect model writes for a truth value (dev-set form), as the decoding
+        constraints produce it: training targets and calibration sets use this form."""
+
+    @abstractmethod
+    def is_well_formed(self, answer: str, spec: TaskSpec) -> bool:
+        """Whether an answer has the form decoding under the spec's plan produces and the
+        official parser reads in full."""
+
+
+def comma_numbers(text: str) -> list[int] | None:
+    """The numbers of an answer written as "n,n,n" (no spaces, nothing else); None otherwise."""
+    parts = text.split(",")
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]

@@ -50,7 +50,7 @@ def test_proxy_digits_are_single(proxy_tokenizer):
 
 @pytest.mark.parametrize("options", [(0, 1, 2, 3), (1, 2, 3, 4, 5), tuple(range(10)), (0, 1)])
 def test_choice_is_one_shown_option(tokenizer, table, options):
-    constraint = C.build(C.choice(options), table)
+    constraint = C.build(C.Choice(options), table)
     for seed in range(30):
         ids = decode_greedy(constraint, table, len(tokenizer), seed)
         assert len(ids) == 1
@@ -60,7 +60,7 @@ def test_choice_is_one_shown_option(tokenizer, table, options):
 @pytest.mark.parametrize("n", [5, 10, 15, 40])
 def test_ranking_is_a_permutation(tokenizer, table, n):
     items = list(range(1, n + 1))
-    constraint = C.build(C.number_list(items, n), table)
+    constraint = C.build(C.NumberList(items, n), table)
     for seed in range(25):
         text = tokenizer.decode(decode_greedy(constraint, table, len(tokenizer), seed))
         numbers = [int(x) for x in text.split(",")]
@@ -72,7 +72,7 @@ def test_ranking_is_a_permutation(tokenizer, table, n):
 @pytest.mark.parametrize("n,k", [(10, 3), (15, 3), (15, 1), (40, 5), (12, 10), (4, 3)])
 def test_retrieval_gives_k_distinct_listed_numbers(tokenizer, table, n, k):
     items = list(range(1, n + 1))
-    constraint = C.build(C.number_list(items, k), table)
+    constraint = C.build(C.NumberList(items, k), table)
     for seed in range(25):
         text = tokenizer.decode(decode_greedy(constraint, table, len(tokenizer), seed))
         numbers = [int(x) for x in text.split(",")]
@@ -120,45 +120,56 @@ def test_adversarial_logits_cannot_break_a_list(proxy_tokenizer):
     assert len(numbers) == 3 == len(set(numbers))
 
 
-def test_cite_boosts_prompt_tokens_once_and_leaves_specials(proxy_tokenizer):
+def test_cite_boosts_the_given_tokens_and_leaves_specials(proxy_tokenizer):
     table = C.TokenTable.from_tokenizer(proxy_tokenizer)
     source = proxy_tokenizer.encode("tablette asus", add_special_tokens=False)
-    constraint = C.build(C.cite(5.0, source + [table.eos_ids[0]]), table)
-    logits = torch.zeros(len(proxy_tokenizer))
-    out = constraint([1, 2, 3], [], logits.clone())
-    boosted = set(torch.nonzero(out).flatten().tolist())
-    assert boosted == set(source)
-    assert float(out[source[0]]) == 5.0
-    index = constraint._index
-    constraint([1, 2, 3], [source[0]], torch.zeros(len(proxy_tokenizer)))
-    assert constraint._index is index  # built once per request, not per step
+    constraint = C.build(C.Cite(5.0, source + [table.eos_ids[0]]), table)
+    for output_ids in ([], [source[0]], [source[0], source[1]]):  # the same boost at every step
+        out = constraint([1, 2, 3], output_ids, torch.zeros(len(proxy_tokenizer)))
+        assert set(torch.nonzero(out).flatten().tolist()) == set(source)
+        assert float(out[source[0]]) == 5.0
 
 
 def test_cite_without_ids_boosts_the_prompt(proxy_tokenizer):
     table = C.TokenTable.from_tokenizer(proxy_tokenizer)
-    out = C.build(C.cite(1.5), table)([40, 41, 40], [], torch.zeros(len(proxy_tokenizer)))
+    out = C.build(C.Cite(1.5), table)([40, 41, 40], [], torch.zeros(len(proxy_tokenizer)))
     assert set(torch.nonzero(out).flatten().tolist()) == {40, 41}
 
 
-def test_descriptions_survive_plain_serialisation():
+@pytest.mark.parametrize("constraint", [
+    None, C.Choice([0, 1, 2]), C.NumberList([1, 2, 3], 2), C.Cite(2.0, [5, 3, 5]), C.Cite(1.5),
+])
+def test_constraints_cross_into_the_engine_and_back(constraint):
     import json
 
-    for description in (C.choice([0, 1, 2]), C.number_list([1, 2, 3], 2), C.cite(2.0, [5, 3, 5])):
-        assert json.loads(json.dumps(description)) == description
-    assert C.cite(2.0, [5, 3, 5])["token_ids"] == [3, 5]
+    from shopbench.vllm_processor import from_extra_args, to_extra_args
+
+    extra_args = to_extra_args(constraint)
+    assert from_extra_args(json.loads(json.dumps(extra_args))) == constraint
+
+
+def test_descriptions_are_normalised():
+    assert C.Cite(2.0, [5, 3, 5]).token_ids == (3, 5)
+    assert C.Choice(range(3)) == C.Choice((0, 1, 2))
+    assert C.NumberList(["1", "2"], "1") == C.NumberList((1, 2), 1)
 
 
 def test_bad_descriptions_are_rejected(proxy_tokenizer):
+    from shopbench.vllm_processor import EXTRA_ARGS_KEY, from_extra_args
+
     table = C.TokenTable.from_tokenizer(proxy_tokenizer)
     assert C.build(None, table) is None
+    assert from_extra_args(None) is None and from_extra_args({}) is None
+    with pytest.raises(ValueError, match="unknown constraint kind 'poem'"):
+        from_extra_args({EXTRA_ARGS_KEY: {"kind": "poem"}})
+    with pytest.raises(TypeError):
+        C.build({"kind": "choice", "options": [1]}, table)
     with pytest.raises(ValueError):
-        C.build({"kind": "poem"}, table)
-    with pytest.raises(ValueError):
-        C.build(C.choice([12]), table)
+        C.build(C.Choice([12]), table)
 
 
 def test_answer_token_caps_hold_the_longest_answer():
-    description = C.number_list(range(1, 41), 40)
     longest = ",".join(str(n) for n in range(40, 0, -1))
-    assert C.max_answer_tokens(description) >= len(longest)
-    assert C.max_answer_tokens(C.choice([0, 1])) == 1
+    assert C.NumberList(range(1, 41), 40).max_answer_tokens() >= len(longest)
+    assert C.NumberList(range(1, 16), 3).max_answer_tokens() >= len("15,14,13")
+    assert C.Choice([0, 1]).max_answer_tokens() == 1

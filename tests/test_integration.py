@@ -3,13 +3,13 @@
 import pytest
 
 from shopbench.evaluation import run_model
-from shopbench.parsing import parse_answer
-from tests.test_model import BAD_INPUTS
+from shopbench.requests import build_request
+from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_types import is_well_formed
+from shopbench.tasks import classify
+from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
 
 pytestmark = pytest.mark.engine
-
-
-from tests.test_tasks import _listed
 
 
 @pytest.fixture(scope="module")
@@ -18,21 +18,21 @@ def dev_answers(user_model, dev_rows):
 
 
 def test_every_dev_answer_is_well_formed(dev_rows, dev_answers):
+    malformed = [(r["task_name"], a) for r, a in zip(dev_rows, dev_answers) if not is_well_formed(a, dev_spec(r))]
+    assert malformed == []
+
+
+def test_every_dev_answer_is_non_empty_and_within_its_token_cap(user_model, dev_rows, dev_answers):
     for row, answer in zip(dev_rows, dev_answers):
-        parsed = parse_answer(row["task_type"], answer)
-        prompt, kind = row["input_field"], row["task_type"]
-        if kind == "multiple-choice":
-            shown = _listed(prompt, 0) or [1, 2, 3, 4, 5]
-            assert parsed in shown, (row["task_name"], answer)
-            assert answer == str(parsed)  # exactly one token, one digit
-        elif kind == "ranking":
-            assert sorted(parsed) == _listed(prompt, 1), answer
-        elif kind == "retrieval":
-            assert len(parsed) == 3 == len(set(parsed)) and set(parsed) <= set(_listed(prompt, 1)), answer
-        elif kind == "named_entity_recognition":
-            assert parsed and all(p.strip() for p in parsed), answer
-        else:
-            assert isinstance(answer, str)
+        spec = classify(row["input_field"], row["is_multiple_choice"])
+        cap = build_request(spec, row["input_field"], user_model.tokenizer, user_model.settings).max_tokens
+        assert answer.strip(), row["task_name"]
+        assert user_model.count_tokens(answer) <= cap, (row["task_name"], answer)
+
+
+def test_retrieval_answers_name_k_items(dev_rows, dev_answers):
+    answers = [a for r, a in zip(dev_rows, dev_answers) if r["task_type"] == "retrieval"]
+    assert answers and all(len(a.split(",")) == 3 for a in answers), answers
 
 
 def test_answers_are_deterministic(user_model, engine, dev_rows, dev_answers):
@@ -46,21 +46,17 @@ def test_answers_are_deterministic(user_model, engine, dev_rows, dev_answers):
 
 
 def test_bad_inputs_through_the_engine(user_model):
-    for is_mc in (True, False):
-        answers = user_model.batch_predict({"prompt": BAD_INPUTS}, is_mc)
-        assert len(answers) == len(BAD_INPUTS) and all(isinstance(a, str) for a in answers)
-        if is_mc:
-            assert parse_answer("multiple-choice", answers[5]) in range(10)
-        else:
-            forty = parse_answer("retrieval", answers[6])
-            assert len(forty) == 3 == len(set(forty)) and set(forty) <= set(range(1, 41))
+    mc = user_model.batch_predict({"prompt": BAD_INPUTS}, True)
+    assert len(mc) == len(BAD_INPUTS)
+    assert all(is_well_formed(a, TaskSpec(TaskType.MULTIPLE_CHOICE)) for a in mc), mc
+    other = user_model.batch_predict({"prompt": BAD_INPUTS}, False)
+    assert len(other) == len(BAD_INPUTS)
+    forty = TaskSpec(TaskType.RETRIEVAL, items=tuple(range(1, 41)), k=3)
+    assert is_well_formed(other[FORTY_ITEMS], forty) and len(other[FORTY_ITEMS].split(",")) == 3
 
 
 def test_mixed_batch_without_the_multiple_choice_flag(user_model, dev_rows):
     rows = [dev_rows[i] for i in range(0, len(dev_rows), 6)]
     answers = user_model.batch_generate_answer({"prompt": [r["input_field"] for r in rows]})
-    for row, answer in zip(rows, answers):
-        if row["task_type"] == "multiple-choice":
-            assert parse_answer("multiple-choice", answer) >= 0
-        elif row["task_type"] in ("ranking", "retrieval"):
-            assert parse_answer(row["task_type"], answer)
+    malformed = [(r["task_name"], a) for r, a in zip(rows, answers) if not is_well_formed(a, dev_spec(r))]
+    assert len(answers) == len(rows) and malformed == []

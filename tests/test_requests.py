@@ -5,32 +5,39 @@ from dataclasses import replace
 
 import pytest
 
+from shopbench.constraints import Choice, Cite, NumberList
 from shopbench.prompts import system_prompt
-from shopbench.requests import ELISION, build_request, decoding_plan
-from shopbench.tasks import TaskSpec, classify
+from shopbench.requests import ELISION, build_request
+from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_types import decoding_plan
+from shopbench.tasks import classify
 
 
 def test_each_task_type_gets_its_plan(cpu_settings):
-    assert decoding_plan(TaskSpec("multiple-choice", options=(0, 1, 2)), cpu_settings)[:2] == (
-        {"kind": "choice", "options": [0, 1, 2]}, 1)
-    ranking = decoding_plan(TaskSpec("ranking", items=(1, 2, 3, 4, 5)), cpu_settings)
-    assert ranking[0] == {"kind": "numbers", "numbers": [1, 2, 3, 4, 5], "count": 5}
-    retrieval = decoding_plan(TaskSpec("retrieval", items=tuple(range(1, 16)), k=3), cpu_settings)
-    assert retrieval[0]["count"] == 3 and retrieval[1] >= len("15,14,13")
-    ner = decoding_plan(TaskSpec("named_entity_recognition"), cpu_settings)
-    assert ner[0]["kind"] == "cite" and ner[2] == ("\n",)
-    line = decoding_plan(TaskSpec("generation", form="line"), cpu_settings)
-    long = decoding_plan(TaskSpec("generation", form="long"), cpu_settings)
-    assert line[0] is None and line[2] == ("\n",) and long[2] == ()
-    ja = decoding_plan(TaskSpec("generation", form="line", language="ja"), cpu_settings)
-    assert ja[1] > line[1]
+    mc = decoding_plan(TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2)), cpu_settings)
+    assert (mc.constraint, mc.max_tokens) == (Choice((0, 1, 2)), 1)
+    ranking = decoding_plan(TaskSpec(TaskType.RANKING, items=(1, 2, 3, 4, 5)), cpu_settings)
+    assert ranking.constraint == NumberList((1, 2, 3, 4, 5), 5) and ranking.max_tokens >= len("5,4,3,2,1")
+    retrieval = decoding_plan(TaskSpec(TaskType.RETRIEVAL, items=tuple(range(1, 16)), k=3), cpu_settings)
+    assert retrieval.constraint.count == 3 and retrieval.max_tokens >= len("15,14,13")
+    ner = decoding_plan(TaskSpec(TaskType.NER), cpu_settings)
+    assert ner.constraint == Cite(cpu_settings.ner_logit_boost) and ner.stop == ("\n",)
+    assert ner.max_tokens == cpu_settings.max_new_tokens["named_entity_recognition"]
+    line = decoding_plan(TaskSpec(TaskType.GENERATION, form="line"), cpu_settings)
+    long = decoding_plan(TaskSpec(TaskType.GENERATION, form="long"), cpu_settings)
+    assert line.constraint is None and line.stop == ("\n",) and long.stop == ()
+    assert (line.max_tokens, long.max_tokens) == (cpu_settings.max_new_tokens["line"], cpu_settings.max_new_tokens["long"])
+    ja = decoding_plan(TaskSpec(TaskType.GENERATION, form="line", language="ja"), cpu_settings)
+    assert ja.max_tokens == 2 * line.max_tokens
+    quoted = decoding_plan(TaskSpec(TaskType.GENERATION, form="phrase", extractive=True), cpu_settings)
+    assert quoted.constraint == Cite(cpu_settings.extract_logit_boost)
 
 
 def test_request_carries_the_system_prompt(proxy_tokenizer, cpu_settings):
-    spec = TaskSpec("ranking", items=(1, 2, 3, 4, 5))
+    spec = TaskSpec(TaskType.RANKING, items=(1, 2, 3, 4, 5))
     request = build_request(spec, "Rank these.\n1. a\n2. b\n3. c\n4. d\n5. e", proxy_tokenizer, cpu_settings)
     text = proxy_tokenizer.decode(list(request.prompt_ids))
-    assert system_prompt("ranking") in text and "5. e" in text
+    assert system_prompt(TaskType.RANKING) in text and "5. e" in text
     assert text.rstrip().endswith("assistant")  # the generation prompt opens the answer turn
     assert not request.truncated
 
@@ -39,7 +46,7 @@ def test_entity_requests_cite_the_input_line(proxy_tokenizer, cpu_settings):
     prompt = "Extract the brands, separated by commas.\nQuery: nike air max\nOutput: "
     request = build_request(classify(prompt, False), prompt, proxy_tokenizer, cpu_settings)
     encode = lambda text: set(proxy_tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
-    assert set(request.constraint["token_ids"]) == encode("nike air max") | encode(" nike air max")
+    assert set(request.constraint.token_ids) == encode("nike air max") | encode(" nike air max")
 
 
 def test_long_prompt_is_shortened_in_the_middle(proxy_tokenizer, cpu_settings):

@@ -5,20 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from shopbench.tasks import TaskSpec, classify, entity_source, infer_multiple_choice, target_language
+from shopbench.spec import TaskSpec
+from shopbench.tasks import classify, entity_source, infer_multiple_choice, target_language
+from tests.helpers import dev_spec
 
 DATA = Path(__file__).parent / "data"
 NEW_WORDINGS = [json.loads(line) for name in ("new_wordings.jsonl", "new_wordings_heldout.jsonl")
                 for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _listed(prompt: str, start: int) -> list[int]:
-    numbers = []
-    for line in prompt.splitlines():
-        head = line.strip().split(".", 1)[0]
-        if head.isdigit() and int(head) == (numbers[-1] + 1 if numbers else start):
-            numbers.append(int(head))
-    return numbers
 
 
 def test_every_dev_prompt_gets_its_task_type(dev_rows):
@@ -30,15 +23,13 @@ def test_every_dev_prompt_gets_its_task_type(dev_rows):
 def test_dev_specs_carry_what_decoding_needs(dev_rows):
     for row in dev_rows:
         spec = classify(row["input_field"], row["is_multiple_choice"])
+        expected = dev_spec(row)  # the listed numbers, independent of the heuristics
         if row["task_type"] == "multiple-choice":
-            listed = _listed(row["input_field"], 0)
-            assert spec.options == (tuple(listed) if listed else (1, 2, 3, 4, 5)), row["task_name"]
+            assert spec.options == expected.options, row["task_name"]
             assert row["output_field"] in spec.options
         elif row["task_type"] in ("ranking", "retrieval"):
-            assert spec.items == tuple(_listed(row["input_field"], 1)), row["task_name"]
+            assert (spec.items, spec.k) == (expected.items, expected.k), row["task_name"]
             assert set(row["output_field"]) <= set(spec.items) or row["task_type"] == "ranking"
-            if row["task_type"] == "retrieval":
-                assert spec.k == 3
         elif row["task_type"] == "generation":
             assert spec.form in ("line", "phrase", "long")
 

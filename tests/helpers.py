@@ -1,0 +1,37 @@
+"""Helpers shared by several test modules: hostile inputs, and task specs read off a dev row
+independently of the heuristics in shopbench.tasks (the numbers the prompt lists, the row's type)."""
+
+from __future__ import annotations
+
+from shopbench.spec import TaskSpec, TaskType
+
+BAD_INPUTS = [
+    "", "   ", "\x00\x01\x02\xff\ufffe", "\ud800 lone surrogate", "x" * 300_000,
+    "Which colour?\n" + "\n".join(f"{i}. colour {i}" for i in range(10)) + "\nAnswer: ",
+    "Select 3 products.\n" + "\n".join(f"{i}. product {i}" for i in range(1, 41)) + "\nOutput: ",
+    None, 12345,
+]
+TEN_OPTIONS, FORTY_ITEMS = 5, 6  # positions in BAD_INPUTS
+
+
+def listed(prompt: str, start: int) -> list[int]:
+    """The numbers of the prompt's "n. ..." lines counting up from start."""
+    numbers = []
+    for line in prompt.splitlines():
+        head = line.strip().split(".", 1)[0]
+        if head.isdigit() and int(head) == (numbers[-1] + 1 if numbers else start):
+            numbers.append(int(head))
+    return numbers
+
+
+def dev_spec(row: dict) -> TaskSpec:
+    """What an answer to a dev question must fit: the row's task type, the listed options (the
+    rating questions list none and take 1 to 5 stars) or items, and k = 3 (hit rate@3)."""
+    task_type, prompt = TaskType(row["task_type"]), row["input_field"]
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return TaskSpec(task_type, options=tuple(listed(prompt, 0)) or (1, 2, 3, 4, 5))
+    if task_type is TaskType.RANKING:
+        return TaskSpec(task_type, items=tuple(listed(prompt, 1)))
+    if task_type is TaskType.RETRIEVAL:
+        return TaskSpec(task_type, items=tuple(listed(prompt, 1)), k=3)
+    return TaskSpec(task_type)

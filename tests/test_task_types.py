@@ -1,0 +1,108 @@
+"""The task-type table: defaults that are well-formed, the last guard on an answer's form, the
+canonical answer texts, and the one well-formedness check everything else relies on."""
+
+import pytest
+
+from shopbench import parsing
+from shopbench.metrics import score_task
+from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_types import RULES, default_answer, finalize, is_well_formed, rules_for
+
+MC = TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2, 3))
+RANK = TaskSpec(TaskType.RANKING, items=(1, 2, 3, 4, 5))
+RETR = TaskSpec(TaskType.RETRIEVAL, items=tuple(range(1, 16)), k=3)
+NER = TaskSpec(TaskType.NER)
+GEN = TaskSpec(TaskType.GENERATION, form="line")
+PROMPT = "Extract brands.\nQuery: nike shoes\nOutput: "
+
+
+def test_every_task_type_has_rules_with_its_official_parser():
+    assert set(RULES) == set(TaskType)
+    for task_type, rules in RULES.items():
+        assert rules.task_type is task_type
+        assert rules.parser is parsing.PARSERS[task_type]
+        assert rules_for(task_type.value) is rules
+
+
+def test_specs_and_parsing_take_the_official_strings():
+    assert TaskSpec("ranking").task_type is TaskType.RANKING
+    assert parsing.parse_answer("ranking", "2,1") == parsing.parse_answer(TaskType.RANKING, "2,1") == [2, 1]
+    with pytest.raises(ValueError, match="unknown task type 'essay'"):
+        TaskSpec("essay")
+    with pytest.raises(ValueError, match="unknown task type"):
+        rules_for("multichoice")
+
+
+def test_defaults_are_well_formed_and_parse():
+    assert default_answer(MC, PROMPT) == "0"
+    assert default_answer(RANK, PROMPT) == "1,2,3,4,5"
+    assert default_answer(RETR, PROMPT) == "1,2,3"
+    assert default_answer(NER, PROMPT) in ("nike", "shoes")
+    assert default_answer(GEN, PROMPT) == ""
+    for spec in (MC, RANK, RETR, NER, GEN, TaskSpec(TaskType.RANKING), TaskSpec(TaskType.RETRIEVAL, items=(4, 7))):
+        assert is_well_formed(default_answer(spec, PROMPT), spec), spec
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2", "2"), (" 3\n", "3"), ("7", "0"), ("", "0"), (None, "0"), ("x", "0"),
+])
+def test_multiple_choice_keeps_only_shown_options(text, expected):
+    assert finalize(MC, text) == expected
+
+
+def test_broken_lists_are_completed_from_the_list():
+    assert finalize(RANK, "3,1,3,9") == "3,1,2,4,5"
+    assert finalize(RETR, "14,2") == "14,2,1"
+    assert finalize(RETR, "4,5,6") == "4,5,6"
+    assert finalize(RETR, "") == "1,2,3"
+    assert finalize(RETR, None) == "1,2,3"
+
+
+def test_entity_answers_keep_the_first_line():
+    assert finalize(NER, " nike, adidas\nthe rest") == "nike, adidas"
+    assert finalize(NER, " , \n", PROMPT) == default_answer(NER, PROMPT)
+
+
+def test_generation_answers_are_stripped():
+    assert finalize(GEN, "  Ein Titel \n") == "Ein Titel"
+    assert finalize(GEN, None) == ""
+
+
+@pytest.mark.parametrize("spec,answer,expected", [
+    (MC, "2", True), (MC, "7", False), (MC, "2 ", False), (MC, "", False),
+    (TaskSpec(TaskType.MULTIPLE_CHOICE), "9", True),
+    (RANK, "3,1,2,5,4", True), (RANK, "3,1,2,5", False), (RANK, "3,1,2,5,5", False), (RANK, "3, 1, 2, 5, 4", False),
+    (RETR, "15,2,7", True), (RETR, "7", True), (RETR, "15,2,7,9", False), (RETR, "2,2,7", False),
+    (RETR, "16,2,7", False), (RETR, "", False),
+    (NER, "nike, adidas", True), (NER, "['nike']", True), (NER, "", False), (NER, " , ", False),
+    (NER, "['nike', ' ']", False), (NER, "nike\nadidas", False),
+    (GEN, "A title", True), (GEN, "", True), (GEN, " A title", False), (GEN, "two\nlines", False),
+    (TaskSpec(TaskType.GENERATION, form="long"), "two\nlines", True),
+])
+def test_is_well_formed(spec, answer, expected):
+    assert is_well_formed(answer, spec) is expected
+
+
+def test_not_a_string_is_not_well_formed():
+    assert not is_well_formed(None, MC) and not is_well_formed(3, MC)
+
+
+@pytest.mark.parametrize("task_type,truth,metric", [
+    (TaskType.MULTIPLE_CHOICE, 2, "accuracy"),
+    (TaskType.RETRIEVAL, [4, 1, 9], "hit rate@3"),
+    (TaskType.RANKING, [0.1, 1.0, 0.0, 1.0, 0.01], "ndcg"),
+    (TaskType.NER, ["sony", "bose"], "micro f1"),
+    (TaskType.GENERATION, "Stainless steel water bottle", "rougel"),
+])
+def test_canonical_answers_score_one(task_type, truth, metric):
+    rules = rules_for(task_type)
+    assert metric in rules.metrics
+    text = rules.answer_text(truth)
+    score, _ = score_task(metric, [rules.parser(text)], [truth])
+    assert score == pytest.approx(1.0)
+
+
+def test_canonical_answer_texts():
+    assert rules_for(TaskType.RANKING).answer_text([0.1, 1.0, 0.0, 1.0, 0.01]) == "2,4,1,5,3"
+    assert rules_for(TaskType.NER).answer_text(["sony", "bose"]) == "sony, bose"
+    assert rules_for(TaskType.GENERATION).answer_text(["first", "second"]) == "first"

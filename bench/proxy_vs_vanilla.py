@@ -51,26 +51,21 @@ def default_data() -> Path:
 
 def measure(name: str, model, rows: list[dict], llm) -> dict:
     from shopbench.evaluation import evaluate_outputs, run_model, summarize
-    from shopbench.parsing import parse_answer
+    from shopbench.task_types import is_well_formed
+    from shopbench.tasks import classify
 
     llm.reset_prefix_cache()  # no recipe reads prompts another one left in the cache
     began = time.perf_counter()
     generation = run_model(model, rows, progress=True)
     seconds = time.perf_counter() - began
     summary = summarize(evaluate_outputs(rows, generation.outputs, progress=False))
-    malformed = sum(1 for row, out in zip(rows, generation.outputs) if _malformed(row, parse_answer(row["task_type"], out)))
+    # Judged against the spec the package reads off each prompt: a vanilla answer such as " 1" or
+    # "1, 2, 3" counts as malformed, since it is not the form constrained decoding writes.
+    malformed = sum(1 for row, out in zip(rows, generation.outputs)
+                    if not is_well_formed(out, classify(row["input_field"], row["is_multiple_choice"])))
     return {"name": name, "overall": summary["overall"], "generation_seconds": seconds, "malformed": malformed,
             "seconds_per_task_type": {k: round(t.seconds, 2) for k, t in generation.timing.items()},
             "tasks": {k: v["score"] for k, v in summary["tasks"].items()}}
-
-
-def _malformed(row: dict, parsed) -> bool:
-    kind = row["task_type"]
-    if kind == "multiple-choice":
-        return parsed == -1
-    if kind in ("ranking", "retrieval", "named_entity_recognition"):
-        return len(parsed) == 0
-    return False
 
 
 def main() -> None:
@@ -97,7 +92,7 @@ def main() -> None:
         for is_mc in (True, False):
             model.batch_predict({"prompt": [r["input_field"] for r in warm if r["is_multiple_choice"] == is_mc][:4]}, is_mc)
     for options in {tuple(range(4)), tuple(range(1, 6))}:
-        ours._prior(options)
+        ours.calibration.prior(options)
 
     # The floor: the vanilla prompts read with one new token each, i.e. the prompt-reading time
     # no recipe that reads the whole prompt can go below.

@@ -18,6 +18,8 @@ from shopbench.data.templates import ESCI_RELATION_OPTIONS, WORDINGS
 from shopbench.metrics import score_task
 from shopbench.parsing import parse_answer
 from shopbench.prompts import answer_text, chat_messages, system_prompt
+from shopbench.task_types import is_well_formed
+from shopbench.tasks import classify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG = FIXTURES / "build_config.yaml"
@@ -63,6 +65,19 @@ def test_every_answer_scores_one_with_its_own_truth(rows):
         low = [(r["task_name"], r["answer"], s) for r, s in zip(group, per_sample) if s < 1 - 1e-5]
         assert not low, f"{metric}: answers scoring below 1: {low[:3]}"
         assert score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_every_answer_is_well_formed_for_its_prompt(rows):
+    """The heuristics read each training prompt as its task type, and the canonical answer has
+    the form decoding under that spec produces: what the model learns is what it may write."""
+    misread, malformed = [], []
+    for row in rows:
+        spec = classify(row["input_field"], row["is_multiple_choice"])
+        if spec.task_type != row["task_type"]:
+            misread.append((row["task_name"], row["task_type"], spec.task_type.value))
+        elif not is_well_formed(row["answer"], spec):
+            malformed.append((row["task_name"], row["answer"], spec))
+    assert misread == [] and malformed == []
 
 
 def test_rows_have_the_dev_set_form(rows):

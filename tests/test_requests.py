@@ -26,7 +26,8 @@ def test_each_task_type_gets_its_plan(cpu_settings):
     line = decoding_plan(TaskSpec(TaskType.GENERATION, form="line"), cpu_settings)
     long = decoding_plan(TaskSpec(TaskType.GENERATION, form="long"), cpu_settings)
     assert line.constraint is None and line.stop == ("\n",) and long.stop == ()
-    assert (line.max_tokens, long.max_tokens) == (cpu_settings.max_new_tokens["line"], cpu_settings.max_new_tokens["long"])
+    caps = cpu_settings.max_new_tokens
+    assert (line.max_tokens, long.max_tokens) == (caps["line"], caps["long"])
     ja = decoding_plan(TaskSpec(TaskType.GENERATION, form="line", language="ja"), cpu_settings)
     assert ja.max_tokens == 2 * line.max_tokens
     quoted = decoding_plan(TaskSpec(TaskType.GENERATION, form="phrase", extractive=True), cpu_settings)

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 _MAX_PROMPT_CHARS = 2_000_000  # beyond this even tokenising costs more than any answer is worth
 
 
-def safe_text(prompt) -> str:
+def _safe_text(prompt) -> str:
     text = prompt if isinstance(prompt, str) else ("" if prompt is None else str(prompt))
     # Lone surrogates and NULs from binary junk break tokenizers; replace, never drop, them.
     text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
@@ -56,11 +56,11 @@ class ShopBenchModel:
         return len(self.tokenizer.encode(text or "", add_special_tokens=False))
 
     def batch_predict(self, batch: dict, is_multiple_choice: bool) -> list[str]:
-        prompts = [safe_text(p) for p in (batch or {}).get("prompt", [])]
+        prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
         return self._answer(prompts, [bool(is_multiple_choice)] * len(prompts))
 
     def batch_generate_answer(self, batch: dict) -> list[str]:
-        prompts = [safe_text(p) for p in (batch or {}).get("prompt", [])]
+        prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
         return self._answer(prompts, [infer_multiple_choice(p) for p in prompts])
 
     def predict_specs(self, prompts: list[str], specs: list[TaskSpec]) -> list[str]:

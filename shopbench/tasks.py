@@ -383,17 +383,18 @@ _CUE = regex.compile(r"^(?:output|answer|response|result|entities|entity|ausgabe
 
 def entity_source(prompt: str) -> str:
     """The text an answer is to be cited from: the longest labelled content block ("Query: ...",
-    "Title: ...", "Review: ..." with its unlabelled continuation lines), else the whole prompt."""
-    lines = prompt.splitlines()
-    blocks = []
-    for index, line in enumerate(lines):
+    "Title: ...", "Review: ..." with its unlabelled continuation lines), else the whole prompt.
+    One pass over the lines: a block ends at the next labelled or bare label line."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in prompt.splitlines():
         match = _LABELLED_LINE.match(line)
-        if not match or _CUE.match(match.group(1).strip()) or len(match.group(1).split()) > 4:
-            continue
-        block = [match.group(2)]
-        for follower in lines[index + 1 :]:
-            if _LABELLED_LINE.match(follower) or _BARE_LABEL.match(follower):
-                break
-            block.append(follower)
-        blocks.append("\n".join(block).strip())
-    return max(blocks, key=len) if blocks else prompt
+        if match or _BARE_LABEL.match(line):
+            current = None
+            if match and not _CUE.match(match.group(1).strip()) and len(match.group(1).split()) <= 4:
+                current = [match.group(2)]
+                blocks.append(current)
+        elif current is not None:
+            current.append(line)
+    texts = ["\n".join(block).strip() for block in blocks]
+    return max(texts, key=len) if texts else prompt

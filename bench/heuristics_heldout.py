@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  field {name:20s} {t['right']:4d}/{t['rows']:<4d} {t['accuracy']:.1%}")
         if args.misses:
             for m in r["misses"]:
-                print(f"  MISS {m['id']}: wrong {m['wrong'] or ['task_type']}; expected {m['expected']}; got {m['got']}")
+                wrong = m["wrong"] or ["task_type"]
+                print(f"  MISS {m['id']}: wrong {wrong}; expected {m['expected']}; got {m['got']}")
     return 0
 
 

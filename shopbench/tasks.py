@@ -130,7 +130,8 @@ _NO_TEXT = _words(
 _TEXT_REQUEST = _words(
     r"\bexplain", r"\bdescribe", r"\bwhy\b", r"\bsummar", r"\bcompar", r"\bdraft\b", r"\bfeedback\b",
     r"\bimprovements?\b", r"\bpros\s+and\s+cons\b", r"\bhow\s+(?:do|does|to|can|should|would)\b",
-    r"\bwrite\s+(?:a|an|the|some|one|me)\s+(?:\w+\s+){0,2}(?:review|description|paragraph|essay|post|summary|reply|answer|response)",
+    r"\bwrite\s+(?:a|an|the|some|one|me)\s+(?:\w+\s+){0,2}"
+    r"(?:review|description|paragraph|essay|post|summary|reply|answer|response)",
     r"erklär", r"beschreib", r"\bwarum\b", r"vergleich", r"explique", r"décri", r"\bpourquoi\b",
     r"explica", r"describ", r"por\s+qué", r"spiega", r"descriv", r"perché", r"confronta",
     r"説明", r"なぜ", r"比較", r"解释", r"描述", r"为什么", r"比较", r"介绍",
@@ -177,7 +178,8 @@ _SINGLE_PHRASE = _words(
     r"\bonly\s+one\b", r"\bshort\s+phrase", r"\ba\s+few\s+words\b", r"\bsingle\s+(?:word|phrase|keyphrase)\b",
     r"\b(?:one|two)\s+or\s+(?:two|three)\s+words\b", r"\bin\s+a\s+word\b", r"\bvalue\s+only\b",
     r"\b(?:just|only)\s+(?:with\s+)?the\s+value\b",
-    r"\battribute\s+value\b(?!s)", r"\bvalue\s+of\s+the\s+attribute", r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
+    r"\battribute\s+value\b(?!s)", r"\bvalue\s+of\s+the\s+attribute",
+    r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
     r"\bonly\s+(?:with\s+)?the\s+value\b", r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
     r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ", r"只(?:回答|输出|写)?[^。\n]{0,6}值",
     r"schlüssel(?:wort|phrase|begriff)", r"mot[s]?[\s-]+clés?", r"palabras?\s+clave", r"parol[ae]\s+chiave",
@@ -214,7 +216,8 @@ _ASKS_SPANS = _words(
 _MAKES_TEXT = _words(
     r"\btranslat", r"\bwrite\b", r"\bgenerate", r"\bcreate", r"\brewrite", r"\bcompose", r"\bsuggest",
     r"\bexplain", r"\bdescribe", r"\bsummar", r"\bmeans?\b", r"\bstand\s+for\b",
-    r"übersetz", r"schreib", r"\btradui", r"\btradu[cz]", r"\bécri", r"\bescrib", r"\bscrivi", r"翻訳", r"翻译", r"書いて", r"写",
+    r"übersetz", r"schreib", r"\btradui", r"\btradu[cz]", r"\bécri", r"\bescrib", r"\bscrivi",
+    r"翻訳", r"翻译", r"書いて", r"写",
 )
 # "extract four key terms that summarize the product": a counted set of terms is made, not found.
 _COUNTED_TERMS = _words(
@@ -566,7 +569,7 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[str,
     spec = TaskSpec("generation", form=form, language=target_language(prompt), extractive=extractive)
     if not candidates:
         # Nothing said what the answer looks like: a bare question could also ask for spans.
-        sure = counted_terms or _MAKES_TEXT.search(prompt) or _TEXT_REQUEST.search(prompt) or _SINGLE_PHRASE.search(prompt)
+        sure = counted_terms or any(p.search(prompt) for p in (_MAKES_TEXT, _TEXT_REQUEST, _SINGLE_PHRASE))
         candidates = ("generation",) if sure else ("generation", "named_entity_recognition")
     return spec, candidates
 

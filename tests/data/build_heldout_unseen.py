@@ -1,3 +1,5 @@
+# ruff: noqa: E501
+# (rows of prompt text read best one to a line)
 """Writes heldout_unseen.jsonl: hand-written instructions and contents, combined into prompts whose
 truth is set by how each prompt is built (never by running the heuristics).
 

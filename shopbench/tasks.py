@@ -98,8 +98,14 @@ _RANK = _words(
     r"\bordena", r"\bclasifica", r"\bclassifica", r"\bordina", r"graduatoria",
     r"並べ替え", r"並び替え", r"順位", r"ランク", r"順番", r"排序", r"排列", r"排名",
     # What the answer must look like: an order of all items.
-    r"\barrang", r"\bprioriti[sz]", r"(?<!\b(?:an|your|my|their|per)\s)\border(?:ed|ing)?\b"
-    r"(?!\s+(?:to\b|history|number|id\b|status|confirmation|details|form))",
+    r"\barrang", r"\bprioriti[sz]",
+    # "order" as the answer's shape ("in relevance order", "the full order", "Order the ..."), not
+    # as a purchase ("the user will order next", "place an order", "order history").
+    r"\bin\s+(?:\w+\s+){0,3}order\b(?!\s+to\b)",
+    r"\b(?:the|which|what|full|correct|right|best|same|that|this)\s+order\b"
+    r"(?!\s+(?:history|number|id\b|status|confirmation|details|form|was|is|has|had|arrived|for|page|total))",
+    r"(?:^|[.!?:]\s*)(?:please\s+)?order\s+(?:the|these|them|all|each|every)\b", r"\bordered\s+(?:from|by|so|according)\b",
+    r"\bbe\s+ordered\b", r"\border\s+of\s+(?:relevance|preference|importance|likelihood|priority)\b",
     r"\b(?:most|best|highest|top|greatest|largest|cheapest|closest)\b[^.\n]{0,40}?\bfirst\b",
     r"\b(?:most|best|highest|top|least|lowest|worst|cheapest)\b[^.\n]{0,40}?\bto\s+(?:the\s+)?"
     r"(?:least|worst|lowest|bottom|most|best|highest)\b",

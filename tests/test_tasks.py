@@ -207,3 +207,10 @@ def test_entity_source_keeps_continuations_and_stops_at_labels():
     assert entity_source(prompt) == "first line\nsecond line"
     many = "\n".join(f"Field {i}: v" for i in range(20_000)) + "\nReview: the longest block here\ncontinued"
     assert entity_source(many) == "the longest block here\ncontinued"
+
+
+def test_order_as_a_purchase_is_no_ranking():
+    prompt = "A user bought a tent. Which products will the user order next?\n1. tarp\n2. kettle\n3. stakes\n4. lamp\nOutput: "
+    assert classify(prompt, False).task_type == "retrieval"
+    ranked = "Put these in relevance order for 'tent'.\n1. tarp\n2. kettle\n3. stakes\nOutput: "
+    assert classify(ranked, False).task_type == "ranking"

@@ -23,7 +23,7 @@ DEFAULT_K = 3
 # "1.5 kg" is not a numbered line.
 _NUMBERED = regex.compile(
     r"^[ \t]*(?:(?:option|opción|opcion|opzione|choice|item|candidate)[ \t]*)?"
-    r"(?:#[ \t]*)?[\[(（]?[ \t]*(\d{1,3})[ \t]*(?:[.．:：)\]）、](?!\d)|[ \t]+-[ \t])[ \t]*(?=\S)",
+    r"(?:#[ \t]*(\d{1,3})[ \t]+|[\[(（]?[ \t]*(\d{1,3})[ \t]*(?:[.．:：)\]）、](?!\d)|[ \t]+-[ \t]))[ \t]*(?=\S)",
     regex.IGNORECASE | regex.MULTILINE,
 )
 
@@ -44,7 +44,7 @@ def _numbered_runs(lines: list[str]) -> list[_Run]:
         match = _NUMBERED.match(line)
         if not match:
             continue
-        number = int(match.group(1))
+        number = int(match.group(1) or match.group(2))
         if current and number == current[-1] + 1:
             current.append(number)
             last = index
@@ -82,6 +82,50 @@ _RANK = _words(
     r"\bclasse[rz]\b", r"classement", r"\btrie[rz]?\b", r"\bordonne[rz]",
     r"\bordena", r"\bclasifica", r"\bclassifica", r"\bordina", r"graduatoria",
     r"並べ替え", r"並び替え", r"順位", r"ランク", r"順番", r"排序", r"排列", r"排名",
+    # What the answer must look like: an order of all items.
+    r"\barrang", r"\bprioriti[sz]",
+    # "order" as the answer's shape ("in relevance order", "the full order", "Order the ..."), not
+    # as a purchase ("the user will order next", "place an order", "order history").
+    r"\bin\s+(?:\w+\s+){0,3}order\b(?!\s+to\b)",
+    r"\b(?:the|which|what|full|correct|right|best|same|that|this)\s+order\b"
+    r"(?!\s+(?:history|number|id\b|status|confirmation|details|form|was|is|has|had|arrived|for|page|total))",
+    r"(?:^|[.!?:]\s*)(?:please\s+)?order\s+(?:the|these|them|all|each|every)\b", r"\bordered\s+(?:from|by|so|according)\b",
+    r"\bbe\s+ordered\b", r"\border\s+of\s+(?:relevance|preference|importance|likelihood|priority)\b",
+    r"\b(?:most|best|highest|top|greatest|largest|cheapest|closest)\b[^.\n]{0,40}?\bfirst\b",
+    r"\b(?:most|best|highest|top|least|lowest|worst|cheapest)\b[^.\n]{0,40}?\bto\s+(?:the\s+)?"
+    r"(?:least|worst|lowest|bottom|most|best|highest)\b",
+    r"\b(?:every|each|all)\s+(?:\w+\s+){0,2}numbers?\s+(?:once|exactly\s+once|in\b)",
+    r"rangliste", r"\bvom\s+\w+\s+zum\s+\w+", r"\bordre\b", r"\bdu\s+plus\s+\w+\s+au\s+moins",
+    r"\borden\b", r"\borganiza", r"\bde\s+(?:más|mayor|mejor)\s+(?:\w+\s+)?a\s+(?:menos|menor|peor)",
+    r"\bordine\b", r"\bdisponi\b", r"\bdal\s+(?:più|migliore)\b[^.\n]{0,30}?\bal\s+(?:meno|peggiore)",
+    r"順に", r"順で", r"並べ", r"顺序", r"从高到低", r"从低到高", r"由高到低",
+)
+
+# The answer is item numbers, whatever else the prompt asks.
+_NUMBER_ANSWER = _words(
+    r"\bnumbers?\b", r"\bindi(?:ces|ex)\b", r"\bindexes\b", r"\bby\s+number\b",
+    r"\bnummern?\b", r"\bzahlen\b", r"\bnuméros?\b", r"\bnúmeros?\b", r"\bnumer[oi]\b", r"番号", r"编号", r"序号",
+)
+
+# The answer is text: reasoning, an explanation, a description, a comparison.
+_STEP_BY_STEP = _words(
+    r"step\s+by\s+step", r"schritt\s+für\s+schritt", r"étape\s+par\s+étape", r"paso\s+a\s+paso",
+    r"passo\s+(?:dopo|per)\s+passo", r"一歩ずつ", r"段階的に", r"一步一步", r"逐步",
+)
+# "Do not give explanations", "Keine Erklärungen", "Sin explicaciones", "説明は不要": no text wanted.
+_NO_TEXT = _words(
+    r"\b(?:do\s+not|don't|no|without|never|keine[nm]?|ohne|sans|pas\s+d[e']|sin|ningun[ao]?|senza|nessun[ao]?|non)\s+"
+    r"(?:\w+\s+){0,3}?(?:explanations?|erklärung\w*|explications?|explicaci\w+|spiegazion\w+|comments?|text)\b",
+    r"説明(?:は|を)?(?:不要|しないで|なし)", r"(?:不要|无需|不需要|不用)(?:任何)?(?:解释|说明)",
+)
+_TEXT_REQUEST = _words(
+    r"\bexplain", r"\bdescribe", r"\bwhy\b", r"\bsummar", r"\bcompar", r"\bdraft\b", r"\bfeedback\b",
+    r"\bimprovements?\b", r"\bpros\s+and\s+cons\b", r"\bhow\s+(?:do|does|to|can|should|would)\b",
+    r"\bwrite\s+(?:a|an|the|some|one|me)\s+(?:\w+\s+){0,2}"
+    r"(?:review|description|paragraph|essay|post|summary|reply|answer|response)",
+    r"erklär", r"beschreib", r"\bwarum\b", r"vergleich", r"explique", r"décri", r"\bpourquoi\b",
+    r"explica", r"describ", r"por\s+qué", r"spiega", r"descriv", r"perché", r"confronta",
+    r"説明", r"なぜ", r"比較", r"解释", r"描述", r"为什么", r"比较", r"介绍",
 )
 
 _PERMUTATION = _words(r"permutation", r"permutación", r"permutazione", r"順列", r"排列组合")
@@ -93,7 +137,7 @@ _SELECT = _words(
     r"sélectionne", r"choisi", r"\bnuméros?\b", r"\bquels?\b", r"\bquelles?\b",
     r"selecciona", r"\belige", r"\bescoge", r"\bnúmeros?\b", r"\bcuál", r"\bcuáles",
     r"seleziona", r"\bscegli", r"\bnumeri\b", r"\bquali\b",
-    r"選", r"番号", r"どれ", r"选", r"序号", r"编号", r"哪",
+    r"選", r"番号", r"どれ", r"选", r"序号", r"编号", r"哪", r"挑",
 )
 
 _ENTITY = _words(
@@ -116,17 +160,62 @@ _QUOTE_FROM = _words(
 _MANY = _words(
     r"\bcomma", r"separat", r"\ball\b", r"\beach\b", r"\bevery\b", r"\bmultiple\b",
     r"\bkomma", r"\bvirgule", r"\bcoma\b", r"\bvirgola", r"カンマ", r"読点", r"逗号",
+    r"\balle\b", r"\btou(?:s|tes)\b", r"\btod[oa]s\b", r"\btutt[ie]\b", r"すべて", r"全て", r"全部", r"所有",
 )
 
 _SINGLE_PHRASE = _words(
     r"\bkey\s*-?\s*phrase", r"\bkeywords?\b(?!\s*['\"‘“])", r"\bone\s+(?:word|phrase|keyphrase)\b",
     r"\bin\s+(?:at\s+most\s+|no\s+more\s+than\s+|up\s+to\s+|under\s+)?(?:one|two|three|four|five|[1-5])\s+words?\b",
-    r"\bonly\s+one\b", r"\bshort\s+phrase", r"\ba\s+few\s+words\b", r"\bsingle\s+(?:word|phrase)\b",
-    r"\battribute\s+value", r"\bvalue\s+of\s+the\s+attribute", r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
+    r"\bonly\s+one\b", r"\bshort\s+phrase", r"\ba\s+few\s+words\b", r"\bsingle\s+(?:word|phrase|keyphrase)\b",
+    r"\b(?:one|two)\s+or\s+(?:two|three)\s+words\b", r"\bin\s+a\s+word\b", r"\bvalue\s+only\b",
+    r"\b(?:just|only)\s+(?:with\s+)?the\s+value\b",
+    r"\battribute\s+value\b(?!s)", r"\bvalue\s+of\s+the\s+attribute",
+    r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
     r"\bonly\s+(?:with\s+)?the\s+value\b", r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
     r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ", r"只(?:回答|输出|写)?[^。\n]{0,6}值",
     r"schlüssel(?:wort|phrase|begriff)", r"mot[s]?[\s-]+clés?", r"palabras?\s+clave", r"parol[ae]\s+chiave",
     r"キーワード", r"キーフレーズ", r"关键词", r"关键短语",
+)
+
+# "Identify the 'TYPE' in the product title '...'", "the element identified as 'Paint Type' in the
+# title": a short quoted label (no digits, at most three words) names what to find in given text.
+_LABEL = regex.compile(
+    r"(?<!\w)'([^'\n\d]{1,30})'(?!\w)|\"([^\"\n\d]{1,30})\"|‘([^’\n\d]{1,30})’|“([^”\n\d]{1,30})”"
+    r"|«\s*([^»\n\d]{1,30}?)\s*»|『([^』\n\d]{1,15})』|「([^」\n\d]{1,8})」",
+)
+_CONTAINER = _words(
+    r"\b(?:title|query|review|description|listing|product\s+name|text|sentence|input)s?\b", r"\bin\s*[:'\"“‘«「]",
+    r"titel\b", r"anfrage", r"bewertung", r"rezension", r"beschreibung", r"\btitre\b", r"requête", r"\bavis\b",
+    r"\btítulo\b", r"\bconsulta\b", r"reseña", r"descripción", r"\btitolo\b", r"\bquery\b", r"recensione",
+    r"descrizione", r"タイトル", r"クエリ", r"レビュー", r"商品名", r"标题", r"查询", r"评论", r"描述",
+)
+# "brands mentioned in the review", "marcas se mencionan", "登場する", "提到了哪些": spans of a kind.
+_MENTIONED = _words(
+    r"\b(?:mentioned|named|cited|referred\s+to|refers?\s+to|appears?|occurs?|contained|present)\b", r"\bfound\s+in\b",
+    r"erwähnt", r"genannt", r"vorkomm", r"mentionn", r"\bcité", r"mencionad", r"mencionan", r"\bcitad",
+    r"aparecen", r"menzionat", r"\bcitat[ie]", r"登場", r"言及", r"含まれ", r"提到", r"出现", r"提及",
+)
+_ASKS_SPANS = _words(
+    r"\bwhich\b", r"\bwhat\b", r"\bfind\b", r"\blist\b", r"\bname\b", r"\bidentify", r"\blocate", r"\bspot\b",
+    r"\bpoint\s+out\b", r"\bmark\b", r"\bhighlight", r"\btag\b", r"\bquote\b", r"\bcopy\b", r"\bpull\b",
+    r"\boutput\b", r"\bextract", r"\ball\b", r"\bevery\b", r"\bfound\b",
+    r"\bwelche", r"\bfinde", r"\bsuche\b", r"\bbestimme", r"\bextrahier", r"\btrouve", r"\brepére", r"\brepérez",
+    r"\bquel", r"\bencuentra", r"\blocaliza", r"\bidentifica", r"\bqué\b", r"\bextrae", r"\btrova", r"\bindividua",
+    r"\bquali\b", r"\bestrai", r"特定", r"抜き出", r"抽出", r"挙げ", r"当たる", r"找出", r"提取", r"哪",
+)
+# Text to be made, not found: a translation, a title, an explanation, what a term means.
+_MAKES_TEXT = _words(
+    r"\btranslat", r"\bwrite\b", r"\bgenerate", r"\bcreate", r"\brewrite", r"\bcompose", r"\bsuggest",
+    r"\bexplain", r"\bdescribe", r"\bsummar", r"\bmeans?\b", r"\bstand\s+for\b",
+    r"übersetz", r"schreib", r"\btradui", r"\btradu[cz]", r"\bécri", r"\bescrib", r"\bscrivi",
+    r"翻訳", r"翻译", r"書いて", r"写",
+)
+# "extract four key terms that summarize the product": a counted set of terms is made, not found.
+_COUNTED_TERMS = _words(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|[2-9]|zwei|drei|vier|fünf|deux|trois|quatre|cinq|dos|tres|"
+    r"cuatro|cinco|due|tre|quattro|cinque)\s+(?:\w+\s+)?(?:key\s*-?\s*(?:terms?|words?|phrases?)|keywords?|tags|terms|"
+    r"schlagw[öo]rter|stichw[öo]rter|schlüsselw[öo]rter|mots[-\s]clés|palabras\s+clave|parole\s+chiave)\b",
+    r"[二三四五六七八九2-9](?:つ|个|個)?の?(?:キーワード|关键词|关键字|标签)",
 )
 
 _ONE_LINE = _words(
@@ -150,7 +239,8 @@ _LINE_REQUEST = _words(
 )
 _LONG_REQUEST = _words(
     r"\bexplain", r"\bdescribe", r"\bdescription\b", r"\bwhat\s+(?:is|are)\b", r"\babout\b",
-    r"\bsummar", r"\bwhy\b", r"\bhow\b", r"\bparagraph", r"\bdetail", r"\bwrite\s+a\s+review",
+    r"\bsummar", r"\bwhy\b", r"\bhow\b", r"\bparagraph", r"\bdetail", r"\bwrite\s+a\s+review", r"\bfeedback\b",
+    r"\bimprovements?\b",
     r"erkläre", r"beschreib", r"explique", r"décri", r"explica", r"describ", r"spiega", r"descriv",
     r"説明", r"解释", r"描述", r"介绍",
 )
@@ -201,19 +291,21 @@ _NUMBER = regex.compile(
     r"(?<![A-Za-z\d.,])(\d{1,3})(?![A-Za-z]|[.,]\d)|(?<![\w])("
     + "|".join(w.replace(" ", r"\s+") for w in sorted(_WORD_TO_NUMBER, key=len, reverse=True))
     + r")(?!\w)"
-    r"|([一二三四五六七八九十])(?=[つ个個件项項])",
+    r"|([一二两三四五六七八九十])(?=[つ个個件项項])",
     regex.IGNORECASE | regex.VERSION1,
 )
 _COUNTED_NOUN = _words(
     r"^\s*(?:\w+\s+){0,2}?(?:numbers?|indi(?:ces|ex)|indexes|items?|products?|snippets?|aspects?|queries|"
-    r"keywords?|candidates?|options?|reviews?|answers?|ones|results?|entries|choices|categories|titles?|"
+    r"keywords?|candidates?|options?|reviews?|answers?|ones|results?|entries|choices|categories|titles?|listings?|"
+    r"offers?|picks?|articles?|angebote?|"
     r"nummern?|zahlen?|produkte?|artikel|numéros?|produits?|números?|productos?|numeri|numero|prodott[oi]|articol[oi])\b",
     r"^\s*(?:つ|个|個|件|项|項)",
 )
 _SELECT_BEFORE = _words(
     r"(?:select|choose|pick|output|return|give|recommend|identify|find|retrieve|suggest|provide|name|list|top|"
     r"wähle|wählen|gib|sélectionne[rz]?|choisi(?:r|ssez)|donne[rz]?|selecciona|elige|escoge|da|seleziona|scegli|"
-    r"fornisci|dai|選んで|選び|选择|选出|给出|挑选)"
+    r"fornisci|dai|選んで|選び|选择|选出|给出|挑选|which|welche|quel(?:le)?s|cuáles|quali|"
+    r"numbers?\s+of|nummern\s+der|numéros\s+des|números\s+de|numeri\s+dei)"
     r"(?:\s+(?:the|a|an|only|exactly|just|up\s+to|at\s+most|me|out|die|les|los|las|i|le|genau|nur|exactement|"
     r"seulement|solo|solamente|exactamente|esattamente|soltanto)){0,3}\s*[-:]?\s*$",
 )
@@ -272,21 +364,100 @@ _SCALE = regex.compile(
 )
 
 
+# A bare range with nothing listed: "del 1 al 5", "between 1 and 5", "1〜5".
+_RANGE = regex.compile(
+    r"(?<![\d.,])([01])\s*(?:to|and|-|–|~|〜|～|through|bis|und|à|et|a|al|y|e|から|到|至)\s*(10|[2-9])(?![\d.,])",
+    regex.IGNORECASE | regex.VERSION1,
+)
+# Entries inside one line: "1. charger; 2. case", "(0) positive (1) neutral", "0: sí, 1: no".
+_INLINE_MARK = regex.compile(r"(?:^|(?<=[\s;,，；、:：。？！?!]))[\[(（]?(\d{1,2})[.．:：)\]）](?![\d.])\s*(?=\S)")
+# Lettered options: "A) x", "(B) x", "C. x", "Option D: x", "(a) x"; lower case only in brackets.
+_LETTER_MARK = regex.compile(
+    r"^[ \t]*(?:(?i:option)[ \t]+)?[\[(（]?([A-J])[.．:：)\]）](?=\s)"
+    r"|(?<=[\s;,，；、:：。])(?:[\[(（]([A-J])[\])）]|([A-J])[)）]|[\[(（]?([a-j])[\])）])(?=\s)",
+    regex.MULTILINE,
+)
+
+
+def _inline_runs(prompt: str, minimum: int) -> list[tuple[tuple[int, ...], int]]:
+    """(numbers, end offset) of consecutive entries numbered from 0 or 1 within single lines."""
+    found = []
+    offset = 0
+    for line in prompt.splitlines(keepends=True):
+        current: list[int] = []
+        end = 0
+        for match in _INLINE_MARK.finditer(line):
+            number = int(match.group(1))
+            if current and number == current[-1] + 1:
+                current.append(number)
+                end = match.end()
+            else:
+                if len(current) >= minimum:
+                    found.append((tuple(current), offset + end))
+                current, end = ([number], match.end()) if number in (0, 1) else ([], 0)
+        if len(current) >= minimum:
+            found.append((tuple(current), offset + end))
+        offset += len(line)
+    return found
+
+
+def _letter_run(prompt: str) -> tuple[int, int] | None:
+    """(option count, end offset) of the last run of letters A, B, C... (or a, b, c...)."""
+    best = None
+    count, previous, case = 0, "", ""
+    for match in _LETTER_MARK.finditer(prompt):
+        letter = next(g for g in match.groups() if g)
+        if count and letter.isupper() == (case == "upper") and ord(letter) == ord(previous) + 1:
+            count += 1
+        elif letter in "Aa":
+            count, case = 1, "upper" if letter.isupper() else "lower"
+        else:
+            count = 0
+            continue
+        previous = letter
+        if count >= 2:
+            best = (count, match.end())
+    return best
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets, total = [], 0
+    for line in lines:
+        offsets.append(total)
+        total += len(line) + 1
+    return offsets
+
+
 def _multiple_choice(prompt: str, lines: list[str], runs: list[_Run]) -> TaskSpec:
-    run = _last_run_from(runs, (0,)) or _last_run_from(runs, (1,))
+    """The options are the last option set in the prompt: a numbered list, entries in one line,
+    lettered entries or a rating range; a context list before the question is not the options."""
+    offsets = _line_offsets(lines)
+    candidates: list[tuple[int, tuple[int, ...]]] = []  # (end offset, options)
+    for run in runs:
+        if run.numbers[0] in (0, 1):
+            candidates.append((offsets[run.last_line] + len(lines[run.last_line]), run.numbers))
+    for numbers, end in _inline_runs(prompt, 2):
+        candidates.append((end, numbers))
+    letters = _letter_run(prompt)
+    if letters:
+        # The truth is an index and only a digit scores: A, B, C... are 0, 1, 2...
+        candidates.append((letters[1], tuple(range(letters[0]))))
+    text = _quoted_removed(prompt)
+    scale = _SCALE.search(text)
+    if scale:
+        lo, hi = int(scale.group(1) or scale.group(3)), int(scale.group(2) or scale.group(4))
+        if lo < hi:
+            candidates.append((scale.end(), tuple(range(lo, hi + 1))))
+    if not candidates:
+        bare = list(_RANGE.finditer(text))
+        if bare:
+            candidates.append((bare[-1].end(), tuple(range(int(bare[-1].group(1)), int(bare[-1].group(2)) + 1))))
     options: tuple[int, ...] = ()
-    if run is not None:
+    if candidates:
         # The official parser reads one character, so only single-digit options can be answered.
-        options = tuple(n for n in run.numbers if n <= 9)
+        options = tuple(n for n in max(candidates, key=lambda c: c[0])[1] if n <= 9)
     if not options:
-        scale = _SCALE.search(prompt)
-        if scale:
-            lo = int(scale.group(1) or scale.group(3))
-            hi = int(scale.group(2) or scale.group(4))
-            if lo < hi:
-                options = tuple(range(lo, min(hi, 9) + 1))
-    if not options:
-        single = [int(m.group(1)) for line in lines if (m := _NUMBERED.match(line)) and int(m.group(1)) <= 9]
+        single = [n for line in lines if (m := _NUMBERED.match(line)) and (n := int(m.group(1) or m.group(2))) <= 9]
         options = tuple(sorted(set(single))) if len(set(single)) >= 2 else tuple(range(10))
     return TaskSpec(TaskType.MULTIPLE_CHOICE, options=options)
 
@@ -310,38 +481,117 @@ def target_language(prompt: str) -> str | None:
     return next(code for code in _LANGUAGES if match.group(code))
 
 
-def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
+def _list_decision(prompt: str, instruction: str, items: tuple[int, ...]) -> tuple[TaskSpec | None, tuple[TaskType, ...]]:
+    """Ranking, retrieval or free text for a prompt with a numbered list; the second value is the
+    answer forms still possible, the spec's first."""
+    if _STEP_BY_STEP.search(prompt):
+        return None, (TaskType.GENERATION,)  # "Answer: Let's think step by step." asks for reasoning text
+    count = _pick_count(instruction, len(items))
+    k, strength = count if count else (None, 0)
+    asks_rank = bool(_RANK.search(instruction))
+    asks_numbers = bool(_NUMBER_ANSWER.search(instruction) or _PERMUTATION.search(instruction))
+    asks_select = bool(_SELECT.search(instruction))
+    asks_text = bool(_TEXT_REQUEST.search(_NO_TEXT.sub(" ", instruction)))
+    # "Select the top 3 and order them" is a retrieval: an explicit pick count smaller than
+    # the list, next to a selection verb, outweighs the ordering words.
+    picks_fewer = k is not None and k < len(items) and (strength >= 2 or (asks_select and not asks_rank))
+    retrieval = TaskSpec(TaskType.RETRIEVAL, items=items, k=min(k or DEFAULT_K, len(items)))
+    if _PERMUTATION.search(instruction) or (asks_rank and not picks_fewer):
+        return TaskSpec(TaskType.RANKING, items=items), (TaskType.RANKING,)
+    if asks_rank or asks_numbers:
+        return retrieval, (TaskType.RETRIEVAL,)
+    # "Explain how to choose running shoes. Consider: 1. ..." lists points of a text answer; so
+    # does "create a title from these attributes".
+    if asks_text:
+        return None, (TaskType.GENERATION, TaskType.RETRIEVAL) if (picks_fewer or asks_select) else (TaskType.GENERATION,)
+    if picks_fewer or asks_select:
+        return retrieval, (TaskType.RETRIEVAL, TaskType.RANKING, TaskType.GENERATION) if not picks_fewer else (TaskType.RETRIEVAL,)
+    return None, (TaskType.GENERATION, TaskType.RETRIEVAL, TaskType.RANKING)
+
+
+def _ner_structure(prompt: str) -> bool:
+    """Spans of a named kind are to be found in given text: "the 'TYPE' in the product title",
+    "brands mentioned in the review", "all brands in the review"."""
+    if _SINGLE_PHRASE.search(prompt) or _MAKES_TEXT.search(prompt) or _COUNTED_TERMS.search(prompt):
+        return False
+    if not _ASKS_SPANS.search(prompt):
+        return False
+    labelled = any(
+        len(label.split()) <= 3 and label.strip()
+        for match in _LABEL.finditer(prompt)
+        for label in [next(g for g in match.groups() if g is not None)]
+    )
+    if labelled and _CONTAINER.search(prompt):
+        return True
+    return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and _CONTAINER.search(prompt)))
+
+
+def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
     prompt = prompt if isinstance(prompt, str) else str(prompt)
     lines = prompt.splitlines()
     runs = _numbered_runs(lines)
     if is_multiple_choice:
-        return _multiple_choice(prompt, lines, runs)
+        return _multiple_choice(prompt, lines, runs), (TaskType.MULTIPLE_CHOICE,)
 
+    listed: tuple[tuple[int, ...], str] | None = None
     run = _last_run_from(runs, (1,)) or _last_run_from(runs, (0,))
     if run is not None:
-        instruction = _text_outside(lines, run)
-        items = run.numbers
-        count = _pick_count(instruction, len(items))
-        k, strength = count if count else (None, 0)
-        asks_rank = bool(_RANK.search(instruction))
-        # "Select the top 3 and order them" is a retrieval: an explicit pick count smaller than
-        # the list, next to a selection verb, outweighs the ordering words.
-        asks_select = bool(_SELECT.search(instruction))
-        picks_fewer = k is not None and k < len(items) and (strength >= 2 or (asks_select and not asks_rank))
-        if _PERMUTATION.search(instruction) or (asks_rank and not picks_fewer):
-            return TaskSpec(TaskType.RANKING, items=items)
-        # A numbered list alone is not a retrieval: "create a title from these attributes" lists
-        # numbered facts but asks for text.
-        if asks_rank or picks_fewer or asks_select:
-            return TaskSpec(TaskType.RETRIEVAL, items=items, k=min(k or DEFAULT_K, len(items)))
+        listed = run.numbers, _text_outside(lines, run)
+    else:
+        inline = _inline_runs(prompt, 3)
+        if inline:
+            # "1. charger; 2. case; 3. sofa": the words around the entries are the instruction.
+            listed = inline[-1][0], _INLINE_MARK.sub(" ", prompt)
+    candidates: tuple[TaskType, ...] = ()
+    if listed is not None:
+        spec, candidates = _list_decision(prompt, listed[1], listed[0])
+        if spec is not None:
+            return spec, candidates
 
-    if _ENTITY.search(prompt) or (
-        _EXTRACT.search(prompt) and _MANY.search(prompt) and not _SINGLE_PHRASE.search(prompt)
+    counted_terms = bool(_COUNTED_TERMS.search(prompt))
+    if not counted_terms and (
+        _ENTITY.search(prompt)
+        or (_EXTRACT.search(prompt) and _MANY.search(prompt) and not _SINGLE_PHRASE.search(prompt))
+        or _ner_structure(prompt)
     ):
-        return TaskSpec(TaskType.NER, extractive=True)
-    form = _generation_form(prompt)
+        return TaskSpec(TaskType.NER, extractive=True), candidates or (TaskType.NER,)
+    form = "line" if counted_terms else _generation_form(prompt)
     extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
-    return TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+    spec = TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+    if not candidates:
+        # Nothing said what the answer looks like: a bare question could also ask for spans.
+        sure = counted_terms or any(p.search(prompt) for p in (_MAKES_TEXT, _TEXT_REQUEST, _SINGLE_PHRASE))
+        candidates = (TaskType.GENERATION,) if sure else (TaskType.GENERATION, TaskType.NER)
+    return spec, candidates
+
+
+def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
+    return _decide(prompt, is_multiple_choice)[0]
+
+
+def candidate_task_types(prompt: str, is_multiple_choice: bool) -> tuple[TaskType, ...]:
+    """The answer forms the rules consider possible for a prompt, the one `classify` picks first;
+    a single element where the prompt says what its answer must look like."""
+    return _decide(prompt, is_multiple_choice)[1]
+
+
+_FORM_WORDS = {
+    TaskType.MULTIPLE_CHOICE: "one option number",
+    TaskType.GENERATION: "free text (an answer, a title, a translation, an explanation)",
+    TaskType.RETRIEVAL: "a few item numbers picked from a numbered list",
+    TaskType.RANKING: "every item number of a numbered list, in order",
+    TaskType.NER: "words copied from the text (a list of spans)",
+}
+
+
+def task_type_question(prompt: str, choices: tuple[TaskType, ...] = tuple(TaskType)) -> str:
+    """A question whose one-digit answer picks the task type among `choices` (numbered from 1),
+    for a model to settle what the rules leave open; `choices[int(answer) - 1]` is the pick."""
+    if not choices or any(c not in _FORM_WORDS for c in choices):
+        raise ValueError(f"choices must be task types from {tuple(TaskType)}, got {choices!r}")
+    listed = "\n".join(f"{n}. {_FORM_WORDS[c]}" for n, c in enumerate(choices, 1))
+    return (f"Read the request below and decide what its answer must look like.\n\nRequest:\n{prompt}\n\n"
+            f"What must the answer to this request be?\n{listed}\nAnswer with one number:")
 
 
 def infer_multiple_choice(prompt: str) -> bool:
@@ -368,17 +618,18 @@ _CUE = regex.compile(r"^(?:output|answer|response|result|entities|entity|ausgabe
 
 def entity_source(prompt: str) -> str:
     """The text an answer is to be cited from: the longest labelled content block ("Query: ...",
-    "Title: ...", "Review: ..." with its unlabelled continuation lines), else the whole prompt."""
-    lines = prompt.splitlines()
-    blocks = []
-    for index, line in enumerate(lines):
+    "Title: ...", "Review: ..." with its unlabelled continuation lines), else the whole prompt.
+    One pass over the lines: a block ends at the next labelled or bare label line."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in prompt.splitlines():
         match = _LABELLED_LINE.match(line)
-        if not match or _CUE.match(match.group(1).strip()) or len(match.group(1).split()) > 4:
-            continue
-        block = [match.group(2)]
-        for follower in lines[index + 1 :]:
-            if _LABELLED_LINE.match(follower) or _BARE_LABEL.match(follower):
-                break
-            block.append(follower)
-        blocks.append("\n".join(block).strip())
-    return max(blocks, key=len) if blocks else prompt
+        if match or _BARE_LABEL.match(line):
+            current = None
+            if match and not _CUE.match(match.group(1).strip()) and len(match.group(1).split()) <= 4:
+                current = [match.group(2)]
+                blocks.append(current)
+        elif current is not None:
+            current.append(line)
+    texts = ["\n".join(block).strip() for block in blocks]
+    return max(texts, key=len) if texts else prompt

@@ -5,13 +5,24 @@ from pathlib import Path
 
 import pytest
 
-from shopbench.spec import TaskSpec
-from shopbench.tasks import classify, entity_source, infer_multiple_choice, target_language
+from shopbench.spec import TaskSpec, TaskType
+from shopbench.tasks import (
+    candidate_task_types,
+    classify,
+    entity_source,
+    infer_multiple_choice,
+    target_language,
+    task_type_question,
+)
 from tests.helpers import dev_spec
 
 DATA = Path(__file__).parent / "data"
 NEW_WORDINGS = [json.loads(line) for name in ("new_wordings.jsonl", "new_wordings_heldout.jsonl")
                 for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+# Written before the rules were changed to read them (heldout_unseen) and after, to check that a
+# fix generalises to wordings it was not made on (new_wordings_more).
+UNSEEN = [json.loads(line) for name in ("heldout_unseen.jsonl", "new_wordings_more.jsonl")
+          for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_every_dev_prompt_gets_its_task_type(dev_rows):
@@ -45,8 +56,7 @@ def test_dev_generation_forms_and_languages(dev_rows):
     assert languages == {"de", "es", "fr", "it", "ja"}
 
 
-@pytest.mark.parametrize("row", NEW_WORDINGS, ids=[r["id"] for r in NEW_WORDINGS])
-def test_new_wordings(row):
+def _assert_reads(row):
     spec = classify(row["prompt"], row["is_multiple_choice"])
     expected = row["expected"]
     assert spec.task_type == expected["task_type"]
@@ -61,6 +71,23 @@ def test_new_wordings(row):
         assert spec.form == expected["form"]
     if expected["task_type"] == "generation":
         assert spec.language == expected.get("language")
+
+
+@pytest.mark.parametrize("row", NEW_WORDINGS, ids=[r["id"] for r in NEW_WORDINGS])
+def test_new_wordings(row):
+    _assert_reads(row)
+
+
+@pytest.mark.parametrize("row", UNSEEN, ids=[r["id"] for r in UNSEEN])
+def test_unseen_wordings(row):
+    _assert_reads(row)
+
+
+def test_unseen_set_is_broad():
+    rows = [r for r in UNSEEN if not r["id"].startswith("m-")]
+    assert len(rows) >= 300
+    assert {r["expected"]["task_type"] for r in rows} == set(TaskType)
+    assert sum(1 for r in rows if not r["prompt"].isascii()) >= 0.3 * len(rows)
 
 
 def test_new_wordings_cover_every_task_type_and_several_languages():
@@ -122,3 +149,57 @@ def test_huge_prompt_classifies():
 def test_unknown_task_type_is_rejected():
     with pytest.raises(ValueError):
         TaskSpec("essay")
+
+
+def test_option_sets_of_the_issue():
+    context_then_scale = ("Compared offers:\n1. USB cable\n2. USB charger\n"
+                          "On a scale of 1 to 5, how similar are they?\nAnswer: ")
+    assert classify(context_then_scale, True).options == (1, 2, 3, 4, 5)
+    context_then_options = ("Steps:\n0. searched 'tent'\n1. clicked a tent\n"
+                            "Next action?\n1. buy\n2. search\n3. leave\nAnswer: ")
+    assert classify(context_then_options, True).options == (1, 2, 3)
+    lettered = "Which is a fruit?\nA) carrot\nB) apple\nC) leek\nAnswer: "
+    assert classify(lettered, True).options == (0, 1, 2)
+    # "Listing A:" and "Listing B:" are names, not options.
+    named = "0. same item\n1. different items\nListing A: 'x'\nListing B: 'y'\nWhich option fits? "
+    assert classify(named, True).options == (0, 1)
+
+
+def test_candidates_start_with_the_classified_type():
+    for row in NEW_WORDINGS + UNSEEN:
+        candidates = candidate_task_types(row["prompt"], row["is_multiple_choice"])
+        assert candidates[0] == classify(row["prompt"], row["is_multiple_choice"]).task_type, row["id"]
+        assert len(set(candidates)) == len(candidates) and set(candidates) <= set(TaskType)
+
+
+def test_candidates_single_when_the_answer_shape_is_stated():
+    ranked = "Rank the products by relevance to 'tent'.\n1. tent\n2. kettle\n3. tarp\nOutput: "
+    assert candidate_task_types(ranked, False) == ("ranking",)
+    assert candidate_task_types("Which is red?\n0. sky\n1. blood\nAnswer: ", True) == ("multiple-choice",)
+    bare = "Which of these suit a camping trip?\n1. tent\n2. kettle\n3. tarp\nOutput: "
+    assert len(candidate_task_types(bare, False)) > 1
+
+
+def test_task_type_question_numbers_the_choices():
+    question = task_type_question("Rank these.\n1. a\n2. b", ("ranking", "retrieval"))
+    assert "Rank these." in question
+    assert question.index("1. every item number") < question.index("2. a few item numbers")
+    assert "\n3. " not in question.split("What must the answer to this request be?", 1)[1]
+    with pytest.raises(ValueError):
+        task_type_question("x", ("essay",))
+    with pytest.raises(ValueError):
+        task_type_question("x", ())
+
+
+def test_entity_source_keeps_continuations_and_stops_at_labels():
+    prompt = "Title: short\nReview: first line\nsecond line\nAspect: fit\nOutput: "
+    assert entity_source(prompt) == "first line\nsecond line"
+    many = "\n".join(f"Field {i}: v" for i in range(20_000)) + "\nReview: the longest block here\ncontinued"
+    assert entity_source(many) == "the longest block here\ncontinued"
+
+
+def test_order_as_a_purchase_is_no_ranking():
+    prompt = "A user bought a tent. Which products will the user order next?\n1. tarp\n2. kettle\n3. stakes\n4. lamp\nOutput: "
+    assert classify(prompt, False).task_type == "retrieval"
+    ranked = "Put these in relevance order for 'tent'.\n1. tarp\n2. kettle\n3. stakes\nOutput: "
+    assert classify(ranked, False).task_type == "ranking"

@@ -6,13 +6,15 @@ import pytest
 from shopbench import parsing
 from shopbench.metrics import score_task
 from shopbench.spec import TaskSpec, TaskType
-from shopbench.task_types import RULES, default_answer, finalize, is_well_formed, rules_for
+from shopbench.settings import Settings
+from shopbench.task_types import RULES, decoding_plan, default_answer, finalize, is_well_formed, rules_for
 
 MC = TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2, 3))
 RANK = TaskSpec(TaskType.RANKING, items=(1, 2, 3, 4, 5))
 RETR = TaskSpec(TaskType.RETRIEVAL, items=tuple(range(1, 16)), k=3)
 NER = TaskSpec(TaskType.NER)
 GEN = TaskSpec(TaskType.GENERATION, form="line")
+SETTINGS = Settings(profile="cpu", model_path="unused")
 PROMPT = "Extract brands.\nQuery: nike shoes\nOutput: "
 
 
@@ -81,6 +83,27 @@ def test_generation_answers_are_stripped():
 ])
 def test_is_well_formed(spec, answer, expected):
     assert is_well_formed(answer, spec) is expected
+
+
+FORTY = TaskSpec(TaskType.RANKING, items=tuple(range(1, 41)))
+ZERO_BASED = TaskSpec(TaskType.RANKING, items=tuple(range(0, 40)))
+RETR_FIVE = TaskSpec(TaskType.RETRIEVAL, items=tuple(range(1, 21)), k=5)
+
+
+def test_long_lists_are_written_only_as_far_as_the_parser_reads():
+    # The parser keeps ranking numbers up to 5 (five of them) and the first three retrieval numbers.
+    plan = decoding_plan(FORTY, SETTINGS)
+    assert plan.constraint.numbers == (1, 2, 3, 4, 5) and plan.constraint.count == 5
+    assert plan.max_tokens == 5 + 4 + 2  # five digits, four commas, the end of sequence and a spare
+    assert decoding_plan(ZERO_BASED, SETTINGS).constraint.count == 5
+    retrieval = decoding_plan(RETR_FIVE, SETTINGS).constraint
+    assert retrieval.count == 3 and len(retrieval.numbers) == 20
+    assert finalize(FORTY, "4,12,2") == "4,2,1,3,5" and is_well_formed("4,2,1,3,5", FORTY)
+    assert not is_well_formed(",".join(map(str, range(1, 41))), FORTY)
+    assert finalize(RETR_FIVE, "9,4,17,3,2") == "9,4,17" and is_well_formed("9,4,17", RETR_FIVE)
+    # What is written is what is scored: the parser reads the whole answer.
+    assert parsing.parse_answer(TaskType.RANKING, finalize(FORTY, "5,4,3,2,1")) == [5, 4, 3, 2, 1]
+    assert parsing.parse_answer(TaskType.RETRIEVAL, finalize(RETR_FIVE, "9,4,17")) == [9, 4, 17]
 
 
 def test_not_a_string_is_not_well_formed():

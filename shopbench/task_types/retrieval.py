@@ -1,9 +1,10 @@
-"""Retrieval: k distinct listed item numbers, comma separated, most likely first."""
+"""Retrieval: k distinct listed item numbers (at most the three the parser reads), comma separated,
+most likely first."""
 
 from __future__ import annotations
 
 from ..constraints import NumberList
-from ..parsing import parse_retrieval
+from ..parsing import RETRIEVAL_MAX_ITEMS, parse_retrieval
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType
 from .base import DecodingPlan, TaskTypeRules, comma_numbers
@@ -16,20 +17,22 @@ def _numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip().isdigit()]
 
 
-def complete_from_list(spec: TaskSpec, text: str, wanted: int) -> str:
-    """`wanted` distinct listed numbers: the text's when they are exactly that, else what the
+def complete_from_list(items: tuple[int, ...], text: str, wanted: int) -> str:
+    """`wanted` distinct numbers of `items`: the text's when they are exactly that, else what the
     text got right, completed from the list in its order; "" when nothing can be said."""
     numbers = _numbers(text)
-    allowed = set(spec.items)
+    allowed = set(items)
     if len(numbers) == wanted and len(set(numbers)) == wanted and set(numbers) <= allowed:
         return ",".join(map(str, numbers))
     kept = list(dict.fromkeys(n for n in numbers if n in allowed))[:wanted]
-    kept += [n for n in spec.items if n not in kept][: wanted - len(kept)]
+    kept += [n for n in items if n not in kept][: wanted - len(kept)]
     return ",".join(map(str, kept))
 
 
 def _k(spec: TaskSpec) -> int:
-    return spec.k or DEFAULT_K
+    """How many numbers to write: the asked-for k, but never more than the official parser reads
+    (the first three), so no decode step is spent on numbers nobody scores."""
+    return min(spec.k or DEFAULT_K, RETRIEVAL_MAX_ITEMS)
 
 
 class Retrieval(TaskTypeRules):
@@ -43,14 +46,14 @@ class Retrieval(TaskTypeRules):
         return DecodingPlan(constraint, constraint.max_answer_tokens())
 
     def finalize(self, spec: TaskSpec, text: str, prompt: str) -> str:
-        return complete_from_list(spec, text, _k(spec)) or self.default_answer(spec, prompt)
+        return complete_from_list(spec.items, text, _k(spec)) or self.default_answer(spec, prompt)
 
     def default_answer(self, spec: TaskSpec, prompt: str) -> str:
         items = spec.items or _DEFAULT_ITEMS
         return ",".join(str(n) for n in items[: _k(spec)])
 
     def answer_text(self, truth) -> str:
-        return ",".join(str(int(x)) for x in truth)
+        return ",".join(str(int(x)) for x in list(truth)[:RETRIEVAL_MAX_ITEMS])
 
     def is_well_formed(self, answer: str, spec: TaskSpec) -> bool:
         """One to k distinct listed numbers (fewer than k is a complete answer too: the

@@ -21,8 +21,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shopbench.build.calibration import default_calibration_path  # noqa: E402
-from shopbench.build.pad import pad_mlp  # noqa: E402
+from shopbench.modelbuild.calibration import default_calibration_path  # noqa: E402
+from shopbench.modelbuild.pad import pad_mlp  # noqa: E402
 from tests.build_tiny import logits, proxy_tokenizer, state, tiny_qwen2  # noqa: E402
 from tests.test_build_quantize import (  # noqa: E402
     awq_python,
@@ -34,7 +34,7 @@ from tests.test_build_quantize import (  # noqa: E402
 
 
 def quantize(python: str, model: Path, out: Path) -> Path:
-    subprocess.run([python, "-m", "shopbench.build", "quantize", "--model", str(model), "--out", str(out),
+    subprocess.run([python, "-m", "shopbench.modelbuild", "quantize", "--model", str(model), "--out", str(out),
                     "--calib", str(default_calibration_path()), "--max-samples", "12", "--max-seq-len", "128"],
                    check=True, cwd=REPO, capture_output=True)
     return out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from shopbench.build.safetensors_io import model_tensors, read_tensor
+from shopbench.modelbuild.safetensors_io import model_tensors, read_tensor
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from shopbench.build.calibration import (
+from shopbench.modelbuild.calibration import (
     calibration_blocks,
     calibration_messages,
     calibration_texts,
     read_calibration_rows,
     select_rows,
 )
-from shopbench.build.outdir import RECORD_NAME, BuildError
-from shopbench.build.pad import pad_mlp
-from shopbench.build.quantize import build_calibration, quantize_awq
+from shopbench.modelbuild.step import RECORD_NAME, BuildError
+from shopbench.modelbuild.pad import pad_mlp
+from shopbench.modelbuild.quantize import build_calibration, quantize_awq
 from shopbench.prompts import answer_text, system_prompt
 from tests.build_tiny import REPO, logits, proxy_tokenizer, state, tiny_qwen2, vllm_generate
 
@@ -217,7 +217,7 @@ def test_awq_quantize_pad_and_load(q_base, dev_file, tmp_path):
         )
     out = tmp_path / "awq"
     proc = subprocess.run(
-        [python, "-m", "shopbench.build", "quantize", "--model", str(q_base), "--out", str(out),
+        [python, "-m", "shopbench.modelbuild", "quantize", "--model", str(q_base), "--out", str(out),
          "--calib", str(dev_file), "--max-samples", "12", "--max-seq-len", "128"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )

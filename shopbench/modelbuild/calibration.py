@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shopbench.build.outdir import BuildError
+from shopbench.modelbuild.step import BuildError
 from shopbench.paths import dev_data_candidates, dev_data_path
 from shopbench.prompts import answer_text, chat_messages
 

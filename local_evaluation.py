@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 DEFAULT_DATA = REPO / "data" / "development.json"
 EXAMPLE_DATA = REPO / "shopbench" / "examples" / "example.jsonl"
@@ -87,7 +85,7 @@ def main(argv=None) -> int:
             timing = ev.timing_report(generation, load_seconds)
 
         evaluation = ev.evaluate_outputs(rows, outputs, progress=progress)
-    except ev.DataError as exc:
+    except ev.InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

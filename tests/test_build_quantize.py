@@ -18,6 +18,7 @@ from shopbench.modelbuild.calibration import (
     read_calibration_rows,
     select_rows,
 )
+from shopbench.jsonl import InputError
 from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from shopbench.modelbuild.pad import pad_mlp
 from shopbench.modelbuild.quantize import build_calibration, quantize_awq
@@ -89,17 +90,17 @@ def test_build_calibration_stats(dev_file, tok, tmp_path):
 def test_bad_calibration_files_name_the_line(tmp_path):
     bad_json = tmp_path / "a.jsonl"
     bad_json.write_text('{"input_field": "q", "output_field": 1, "task_type": "multiple-choice"}\n{oops\n')
-    with pytest.raises(BuildError, match=r"a.jsonl: line 2"):
+    with pytest.raises(InputError, match=r"a\.jsonl:2: invalid JSON"):
         read_calibration_rows(bad_json)
     missing = tmp_path / "b.jsonl"
     missing.write_text('\n{"input_field": "q", "task_type": "ranking"}\n')
-    with pytest.raises(BuildError, match=r"b.jsonl: line 2: missing \['output_field'\]"):
+    with pytest.raises(InputError, match=r"b\.jsonl:2: missing \['output_field'\]"):
         read_calibration_rows(missing)
     unknown = tmp_path / "c.jsonl"
     unknown.write_text('{"input_field": "q", "output_field": 1, "task_type": "poetry"}\n')
-    with pytest.raises(BuildError, match=r"c.jsonl: line 1: unknown task type"):
+    with pytest.raises(InputError, match=r"c\.jsonl:1: unknown task type"):
         read_calibration_rows(unknown)
-    with pytest.raises(BuildError, match="does not exist"):
+    with pytest.raises(InputError, match=r"nope\.jsonl: file not found"):
         read_calibration_rows(tmp_path / "nope.jsonl")
 
 

@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 from tqdm import tqdm
 
 from shopbench.data import report
-from shopbench.data.io import SourceError, write_shards
+from shopbench.data.io import write_shards
+from shopbench.jsonl import InputError
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
 from shopbench.data.rows import Skips
 from shopbench.data.sources import amazon_m2, ecinstruct, esci, general, reviews2023
@@ -33,7 +34,7 @@ def load_config(path: str | Path) -> dict:
     """A YAML or JSON build config, with file paths made absolute from the config's folder."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"{path}: config file not found")
+        raise InputError(path, f"config file not found")
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".yaml", ".yml"):
         import yaml
@@ -42,18 +43,17 @@ def load_config(path: str | Path) -> dict:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark else ""
-            raise SourceError(f"{path}{where}: invalid YAML: {exc}") from None
+            raise InputError(path, f"invalid YAML: {exc}", mark.line + 1 if mark else None) from None
     else:
         try:
             config = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
-        raise SourceError(f"{path}: a config needs a `sources` mapping")
+        raise InputError(path, f"a config needs a `sources` mapping")
     unknown = sorted(set(config["sources"]) - set(BUILDERS))
     if unknown:
-        raise SourceError(f"{path}: unknown source(s) {unknown}; known: {sorted(BUILDERS)}")
+        raise InputError(path, f"unknown source(s) {unknown}; known: {sorted(BUILDERS)}")
     base = path.parent
 
     def resolve(value):

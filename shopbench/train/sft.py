@@ -81,7 +81,8 @@ def mean_loss(model, examples: list[dict]) -> float:
 
 def load_rows(data: str | Path, limit: int | None = None) -> list[dict]:
     """Rows of a built data folder (train-*.jsonl) or of one JSONL file."""
-    from shopbench.data.io import read_jsonl, read_shards
+    from shopbench.data.io import read_shards
+    from shopbench.jsonl import read_jsonl
 
     path = Path(data)
     rows = read_shards(path) if path.is_dir() else [r for _, r in read_jsonl(path)]

@@ -19,7 +19,8 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
-from shopbench.data.io import SourceError, read_csv
+from shopbench.data.io import read_csv
+from shopbench.jsonl import InputError
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_MULTILINGUAL, Skips, make_row, task_rng
 from shopbench.data.templates import LOCALE_LANGUAGE, clip, number_word, numbered, wording
 
@@ -44,7 +45,7 @@ def _bleu_ready(title: str, locale: str) -> bool:
 
 def _load(cfg: dict, skips: Skips):
     if "sessions" not in cfg or "products" not in cfg:
-        raise SourceError("amazon_m2: config needs `sessions` and `products` file paths")
+        raise InputError(None, "amazon_m2: config needs `sessions` and `products` file paths")
     products: dict[tuple[str, str], dict] = {}
     for line, row in read_csv(cfg["products"], PRODUCT_COLUMNS):
         title = " ".join(str(row.get("title") or "").split())

@@ -26,7 +26,8 @@ import json
 import re
 from typing import Iterator
 
-from shopbench.data.io import SourceError, as_paths, read_json_records
+from shopbench.data.io import as_paths
+from shopbench.jsonl import InputError, read_json_records
 from shopbench.data.rows import (TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_REASONING, Skips, make_row,
                                  task_rng)
 from shopbench.data.templates import clip, mc_prompt, numbered, shuffled_options, wording
@@ -184,7 +185,7 @@ def to_row(record: dict, rng) -> dict | None:
 def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
     paths = as_paths(cfg.get("files"))
     if not paths:
-        raise SourceError("ecinstruct: config needs `files` (train.json and friends)")
+        raise InputError(None, "ecinstruct: config needs `files` (train.json and friends)")
     limit = int(cfg.get("max_per_task", 10**9))
     splits = set(cfg.get("splits", ["train"]))
     counts: dict[str, int] = {}
@@ -193,7 +194,7 @@ def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
         for line, record in read_json_records(path):
             missing = [f for f in ("task", "instruction", "input", "output") if f not in record]
             if missing:
-                raise SourceError(f"{path}:{line}: ECInstruct record lacks {missing}")
+                raise InputError(path, f"ECInstruct record lacks {missing}", line)
             if record.get("split") and record["split"] not in splits:
                 skips.add(SOURCE, "ecinstruct_" + str(record["task"]).lower(),
                           f"split {record['split']!r} not selected (config `splits`)", f"{path}:{line}")

@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from shopbench.data.io import SourceError, read_table
+from shopbench.data.io import read_table
+from shopbench.jsonl import InputError
 from shopbench.data.rows import (TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, Skips,
                                  make_row, task_rng)
 from shopbench.data.templates import (ESCI_RELATION_OPTIONS, clip, mc_prompt, number_word,
@@ -52,7 +53,7 @@ def load_product_types(path: str | Path | None) -> list[str]:
         return sorted(set(DEFAULT_PRODUCT_TYPES))
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"{path}: file not found")
+        raise InputError(path, f"file not found")
     types = [line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
     return sorted({t for t in types if t and not t.startswith("#")})
 
@@ -75,7 +76,7 @@ def product_type_spans(query: str, types: list[str]) -> list[str]:
 def _load(cfg: dict, skips: Skips) -> dict[str, list[dict]]:
     """Judged products grouped by query, each with its title joined from the products table."""
     if "examples" not in cfg or "products" not in cfg:
-        raise SourceError("esci: config needs `examples` and `products` file paths")
+        raise InputError(None, "esci: config needs `examples` and `products` file paths")
     titles = {}
     for _, row in read_table(cfg["products"], PRODUCT_COLUMNS):
         title = " ".join(str(row.get("product_title") or "").split())

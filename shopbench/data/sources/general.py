@@ -17,7 +17,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from shopbench.data.io import SourceError, as_paths, read_csv, read_json_records
+from shopbench.data.io import as_paths, read_csv
+from shopbench.jsonl import InputError, read_json_records
 from shopbench.data.rows import TRACK_GENERAL, TRACK_REASONING, Skips, make_row, task_rng
 from shopbench.data.templates import mc_prompt, shuffled_options, wording
 
@@ -35,7 +36,7 @@ def mmlu_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
     limit = int(cfg.get("max_per_task", 10**9))
     paths = as_paths(cfg.get("files"))
     if not paths:
-        raise SourceError("mmlu: config needs `files` (MMLU CSV files)")
+        raise InputError(None, "mmlu: config needs `files` (MMLU CSV files)")
     count = 0
     for path in paths:
         for line, row in read_csv(path, header=False, fieldnames=MMLU_FIELDS):
@@ -59,7 +60,7 @@ def alpaca_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
     limit = int(cfg.get("max_per_task", 10**9))
     paths = as_paths(cfg.get("files"))
     if not paths:
-        raise SourceError("alpaca: config needs `files` (alpaca_data_cleaned.json)")
+        raise InputError(None, "alpaca: config needs `files` (alpaca_data_cleaned.json)")
     count = 0
     for path in paths:
         for line, record in read_json_records(path):

@@ -19,7 +19,8 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
-from shopbench.data.io import SourceError, as_paths, read_jsonl
+from shopbench.data.io import as_paths
+from shopbench.jsonl import InputError, read_jsonl
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, Skips, make_row, task_rng
 from shopbench.data.templates import ASPECT_CUES, clip, number_word, numbered, wording
 
@@ -37,7 +38,7 @@ def _category(meta: dict) -> str:
 def _load(cfg: dict, skips: Skips) -> tuple[list[dict], dict[str, dict]]:
     review_paths = as_paths(cfg.get("reviews"))
     if not review_paths:
-        raise SourceError("reviews2023: config needs `reviews` (one or more review .jsonl files)")
+        raise InputError(None, "reviews2023: config needs `reviews` (one or more review .jsonl files)")
     meta: dict[str, dict] = {}
     for path in as_paths(cfg.get("meta")):
         for line, record in read_jsonl(path):

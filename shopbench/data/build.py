@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -14,17 +15,18 @@ from shopbench.data import report
 from shopbench.data.io import write_shards
 from shopbench.jsonl import InputError
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
-from shopbench.data.rows import Skips
-from shopbench.data.sources import amazon_m2, ecinstruct, esci, general, reviews2023
+from shopbench.data.rows import Skips, task_rng
+from shopbench.data.sources import Task, amazon_m2, ecinstruct, esci, general, reviews2023
 
-Builder = Callable[[dict, int, Skips], Iterator[dict]]
-BUILDERS: dict[str, Builder] = {
-    "esci": esci.build,
-    "reviews2023": reviews2023.build,
-    "amazon_m2": amazon_m2.build,
-    "ecinstruct": ecinstruct.build,
-    "mmlu": general.build_mmlu,
-    "alpaca": general.build_alpaca,
+# Source name -> its tasks. The name also keys each task's seeded generator, so renaming a
+# source changes its rows.
+SOURCES: dict[str, Callable[[dict, Skips], list[Task]]] = {
+    "esci": esci.tasks,
+    "reviews2023": reviews2023.tasks,
+    "amazon_m2": amazon_m2.tasks,
+    "ecinstruct": ecinstruct.tasks,
+    "mmlu": general.mmlu_tasks,
+    "alpaca": general.alpaca_tasks,
 }
 # Config keys that name files, resolved against the config file's folder.
 PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files"}
@@ -51,9 +53,9 @@ def load_config(path: str | Path) -> dict:
             raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
         raise InputError(path, f"a config needs a `sources` mapping")
-    unknown = sorted(set(config["sources"]) - set(BUILDERS))
+    unknown = sorted(set(config["sources"]) - set(SOURCES))
     if unknown:
-        raise InputError(path, f"unknown source(s) {unknown}; known: {sorted(BUILDERS)}")
+        raise InputError(path, f"unknown source(s) {unknown}; known: {sorted(SOURCES)}")
     base = path.parent
 
     def resolve(value):
@@ -69,12 +71,22 @@ def load_config(path: str | Path) -> dict:
     return config
 
 
+def source_rows(name: str, cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    """Every task's rows of one source, task after task: each task draws from its own generator
+    (`task_rng(seed, source, task)`) and stops after `max_per_task` rows (no limit when unset)."""
+    limit = cfg.get("max_per_task")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InputError(None, f"{name}: max_per_task must be a whole number >= 0, got {limit!r}")
+    for task in SOURCES[name](cfg, skips):
+        yield from islice(task.rows(task_rng(seed, name, task.name)), limit)
+
+
 def build_rows(config: dict, skips: Skips) -> list[dict]:
     seed = int(config.get("seed", 0))
     rows: list[dict] = []
     for name, cfg in config["sources"].items():
         progress = tqdm(desc=f"building {name}", unit=" rows", leave=False)
-        for row in BUILDERS[name](cfg or {}, seed, skips):
+        for row in source_rows(name, cfg or {}, seed, skips):
             rows.append(row)
             progress.update()
         progress.close()

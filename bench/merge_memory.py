@@ -4,7 +4,7 @@ Builds a random bf16 Qwen2 (~1.5 GB, several shards) and a rank-64 LoRA adapter 
 linear layers in a temp folder, then runs merge and pad in child processes and reports each
 child's peak resident memory (ru_maxrss):
 
-    .venv/bin/python bench/merge_memory.py [--layers 8] [--keep DIR]
+    .venv/bin/python -m bench.merge_memory [--layers 8] [--keep DIR]     (from the repository root)
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from shopbench.modelbuild.safetensors_io import TensorPlan, write_model_tensors
 
-from shopbench.modelbuild.safetensors_io import TensorPlan, write_model_tensors  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 

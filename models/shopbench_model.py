@@ -31,7 +31,9 @@ def _safe_spec(prompt: str, is_multiple_choice: bool) -> TaskSpec:
         return classify(prompt, is_multiple_choice)
     except Exception:
         log.exception("task heuristics failed; falling back to a default spec")
-        return TaskSpec("multiple-choice", options=tuple(range(4))) if is_multiple_choice else TaskSpec("generation", form="long")
+        if is_multiple_choice:
+            return TaskSpec("multiple-choice", options=tuple(range(4)))
+        return TaskSpec("generation", form="long")
 
 
 class ShopBenchModel:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import torch
 
+from shopbench.jsonl import InputError
 from shopbench.modelbuild.calibration import (
     calibration_blocks,
     calibration_messages,
@@ -18,12 +18,23 @@ from shopbench.modelbuild.calibration import (
     read_calibration_rows,
     select_rows,
 )
-from shopbench.jsonl import InputError
-from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from shopbench.modelbuild.pad import pad_mlp
 from shopbench.modelbuild.quantize import build_calibration, quantize_awq
+from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from shopbench.prompts import answer_text, system_prompt
-from tests.build_tiny import REPO, logits, proxy_tokenizer, state, tiny_qwen2, vllm_generate
+from tests.build_tiny import (
+    REPO,
+    awq_python,
+    dequantized_state,
+    logits,
+    logits_from_state,
+    proxy_tokenizer,
+    relative_error,
+    rtn_state,
+    state,
+    tiny_qwen2,
+    vllm_generate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -140,72 +151,6 @@ def test_quantize_without_autoawq_names_its_requirements(q_base, dev_file, tmp_p
     with pytest.raises(BuildError, match=r"requirements/awq\.txt"):
         quantize_awq(q_base, tmp_path / "out", calib_path=dev_file, max_samples=8, max_seq_len=256)
     assert not (tmp_path / "out").exists()
-
-
-def awq_python() -> str | None:
-    """A python that imports AutoAWQ: $SHOPBENCH_AWQ_PYTHON, or the venv
-    scripts/setup_awq_cpu_venv.sh builds."""
-    env = os.environ.get("SHOPBENCH_AWQ_PYTHON")
-    cache = Path(os.environ.get("SHOPBENCH_CACHE", Path.home() / ".cache" / "shopbench"))
-    for candidate in [env] if env else [str(cache / "awq-cpu-venv" / "bin" / "python")]:
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def dequantized_state(q_dir: Path) -> dict[str, torch.Tensor]:
-    """Float weights back from the AWQ GEMM tensors: w = (q - zero) * scale per 128-group;
-    qweight/qzeros pack 8 nibbles per int32 in AutoAWQ's interleaved order."""
-    order = [0, 4, 1, 5, 2, 6, 3, 7]
-    shifts = torch.arange(0, 32, 4, dtype=torch.int32)
-
-    def unpack(packed):
-        nibbles = (packed.unsqueeze(-1) >> shifts) & 0xF
-        return nibbles[..., order].reshape(packed.shape[0], -1)
-
-    raw = state(q_dir)
-    out = {}
-    for name, tensor in raw.items():
-        if name.endswith(".qweight"):
-            prefix = name[: -len(".qweight")]
-            q = unpack(tensor).float()
-            zeros = unpack(raw[prefix + ".qzeros"]).float()
-            scales = raw[prefix + ".scales"].float()
-            group = q.shape[0] // scales.shape[0]
-            w = (q - zeros.repeat_interleave(group, 0)) * scales.repeat_interleave(group, 0)
-            out[prefix + ".weight"] = w.T.contiguous()
-        elif not name.endswith((".qzeros", ".scales")):
-            out[name] = tensor.float()
-    return out
-
-
-def rtn_state(weights: dict[str, torch.Tensor], group: int = 128) -> dict[str, torch.Tensor]:
-    """Round-to-nearest asymmetric int4 per group of the linear layers, for comparison."""
-    out = {}
-    for name, w in weights.items():
-        if not (name.endswith("proj.weight") and w.dim() == 2):
-            out[name] = w.float()
-            continue
-        g = w.float().reshape(w.shape[0], -1, group)
-        lo, hi = g.amin(-1, keepdim=True).clamp(max=0), g.amax(-1, keepdim=True).clamp(min=0)
-        scale = ((hi - lo) / 15).clamp(min=1e-8)
-        zero = torch.round(-lo / scale)
-        q = torch.clamp(torch.round(g / scale) + zero, 0, 15)
-        out[name] = ((q - zero) * scale).reshape(w.shape)
-    return out
-
-
-def logits_from_state(config_dir: Path, weights: dict[str, torch.Tensor], ids) -> torch.Tensor:
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(config_dir), dtype=torch.float32)
-    model.load_state_dict(weights, strict=True)
-    with torch.no_grad():
-        return model.eval()(ids).logits
-
-
-def relative_error(a, b) -> float:
-    return ((a - b).norm() / b.norm()).item()
 
 
 def test_awq_quantize_pad_and_load(q_base, dev_file, tmp_path):

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
 from shopbench import eval_encoders, metrics
 from shopbench import evaluation as ev
 from shopbench.prompts import answer_text
+from tests.conftest import REPO
 
 EXAMPLE = REPO / "shopbench" / "examples" / "example.jsonl"
 EXACT_TYPES = ("multiple-choice", "retrieval", "ranking", "named_entity_recognition")
@@ -23,7 +23,14 @@ def row(prompt, task_type="multiple-choice", truth=0, task_name="t", metric=None
         "named_entity_recognition": "micro f1",
         "generation": "bleu",
     }[task_type]
-    return {"input_field": prompt, "output_field": truth, "task_name": task_name, "task_type": task_type, "metric": metric, "track": track}
+    return {
+        "input_field": prompt,
+        "output_field": truth,
+        "task_name": task_name,
+        "task_type": task_type,
+        "metric": metric,
+        "track": track,
+    }
 
 
 class FakeModel:
@@ -198,7 +205,10 @@ GOOD = json.dumps(row("q"))
     "lines, message",
     [
         ([GOOD, "{not json"], "bad.jsonl:2: invalid JSON"),
-        ([GOOD, GOOD, json.dumps({k: v for k, v in row("q").items() if k != "input_field"})], "bad.jsonl:3: missing field 'input_field'"),
+        (
+            [GOOD, GOOD, json.dumps({k: v for k, v in row("q").items() if k != "input_field"})],
+            "bad.jsonl:3: missing field 'input_field'",
+        ),
         ([json.dumps(row("q", metric="f1"))], "bad.jsonl:1: unknown metric 'f1'"),
         ([json.dumps({**row("q"), "task_type": "multichoice"})], "bad.jsonl:1: unknown task type 'multichoice'"),
         ([json.dumps(row("q", "retrieval", truth=[]))], "bad.jsonl:1: metric 'hit rate@3' needs a non-empty list"),
@@ -216,7 +226,10 @@ def test_bad_data_names_the_file_and_line(tmp_path, lines, message):
 def test_missing_files_and_bad_predictions_are_named(tmp_path):
     with pytest.raises(ev.InputError, match=r"nowhere\.jsonl: file not found"):
         ev.load_questions(tmp_path / "nowhere.jsonl")
-    path = write_lines(tmp_path / "pred.jsonl", [json.dumps({"input_field": "q", "model_output_str": "1"}), json.dumps({"input_field": "q"})])
+    path = write_lines(
+        tmp_path / "pred.jsonl",
+        [json.dumps({"input_field": "q", "model_output_str": "1"}), json.dumps({"input_field": "q"})],
+    )
     with pytest.raises(ev.InputError, match=r"pred\.jsonl:2: missing field 'model_output_str'"):
         ev.load_predictions(path)
 
@@ -240,7 +253,10 @@ def test_example_set_covers_every_task_type_and_metric_in_its_own_words(dev_rows
 def run_cli(*args):
     return subprocess.run(
         [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
     )
 
 
@@ -250,11 +266,17 @@ def test_predictions_mode_end_to_end(tmp_path):
     # every answer right except the first multiple-choice one, which is left out
     dropped = next(i for i, r in enumerate(rows) if r["task_type"] == "multiple-choice")
     saved = [
-        json.dumps({"input_field": r["input_field"], "model_output_str": answer_text(r["task_type"], r["output_field"])}, ensure_ascii=False)
-        for i, r in enumerate(rows) if i != dropped
+        json.dumps(
+            {"input_field": r["input_field"], "model_output_str": answer_text(r["task_type"], r["output_field"])},
+            ensure_ascii=False,
+        )
+        for i, r in enumerate(rows)
+        if i != dropped
     ]
     predictions = write_lines(tmp_path / "pred.jsonl", saved)
-    result = run_cli("--data", data, "--predictions", predictions, "--report", tmp_path / "r.json", "--output", tmp_path / "o.jsonl")
+    result = run_cli(
+        "--data", data, "--predictions", predictions, "--report", tmp_path / "r.json", "--output", tmp_path / "o.jsonl"
+    )
     assert result.returncode == 0, result.stderr
     assert f"1 of {len(rows)} questions have no saved answer" in result.stdout
     assert "no model loaded" in result.stdout
@@ -272,7 +294,11 @@ def test_predictions_mode_end_to_end(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["input_field"] for r in records] == [r["input_field"] for r in rows]
     assert set(records[0]) >= {"input_field", "task_name", "task_type", "metric", "model_output_str", "parsed", "score"}
-    assert (records[dropped]["model_output_str"], records[dropped]["parsed"], records[dropped]["score"]) == ("", -1, 0.0)
+    assert (records[dropped]["model_output_str"], records[dropped]["parsed"], records[dropped]["score"]) == (
+        "",
+        -1,
+        0.0,
+    )
 
     # the answers file feeds straight back in and scores the same
     again = run_cli("--data", data, "--predictions", tmp_path / "o.jsonl", "--report", tmp_path / "r2.json")
@@ -324,11 +350,29 @@ def test_model_mode_end_to_end_with_a_stand_in_model(tmp_path):
     table = {r["input_field"]: answer_text(r["task_type"], r["output_field"]) for r in rows}
     (tmp_path / "truth.json").write_text(json.dumps(table), encoding="utf-8")
     (tmp_path / "echo_model.py").write_text(FAKE_MODEL_MODULE, encoding="utf-8")
-    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path), "TRUTH_TABLE": str(tmp_path / "truth.json"), "CALL_LOG": str(tmp_path / "calls.jsonl")}
+    env = {
+        **__import__("os").environ,
+        "PYTHONPATH": str(tmp_path),
+        "TRUTH_TABLE": str(tmp_path / "truth.json"),
+        "CALL_LOG": str(tmp_path / "calls.jsonl"),
+    }
     result = subprocess.run(
-        [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", "--data", str(data), "--model", "echo_model:EchoTruthModel",
-         "--report", str(tmp_path / "r.json")],
-        capture_output=True, text=True, cwd=REPO, timeout=300, env=env,
+        [
+            sys.executable,
+            str(REPO / "local_evaluation.py"),
+            "--no-progress",
+            "--data",
+            str(data),
+            "--model",
+            "echo_model:EchoTruthModel",
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "PROJECTION, full hidden test" in result.stdout

@@ -5,11 +5,10 @@ import pytest
 from shopbench.evaluation import run_model
 from shopbench.parsing import parse_answer
 from tests.test_model import BAD_INPUTS
+from tests.test_tasks import _listed
 
 pytestmark = pytest.mark.engine
 
-
-from tests.test_tasks import _listed
 
 
 @pytest.fixture(scope="module")

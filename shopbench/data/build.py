@@ -13,10 +13,10 @@ from tqdm import tqdm
 
 from shopbench.data import report
 from shopbench.data.io import write_shards
-from shopbench.jsonl import InputError
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
 from shopbench.data.rows import Skips, task_rng
 from shopbench.data.sources import Task, amazon_m2, ecinstruct, esci, general, reviews2023
+from shopbench.jsonl import InputError
 
 # Source name -> its tasks. The name also keys each task's seeded generator, so renaming a
 # source changes its rows.
@@ -36,7 +36,7 @@ def load_config(path: str | Path) -> dict:
     """A YAML or JSON build config, with file paths made absolute from the config's folder."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, f"config file not found")
+        raise InputError(path, "config file not found")
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".yaml", ".yml"):
         import yaml
@@ -52,7 +52,7 @@ def load_config(path: str | Path) -> dict:
         except json.JSONDecodeError as exc:
             raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
-        raise InputError(path, f"a config needs a `sources` mapping")
+        raise InputError(path, "a config needs a `sources` mapping")
     unknown = sorted(set(config["sources"]) - set(SOURCES))
     if unknown:
         raise InputError(path, f"unknown source(s) {unknown}; known: {sorted(SOURCES)}")

@@ -66,7 +66,7 @@ class LeakFilter:
                 self.index.setdefault(gram, []).append(i)
 
     @classmethod
-    def from_file(cls, path: str | Path, threshold: float = DEFAULT_THRESHOLD) -> "LeakFilter":
+    def from_file(cls, path: str | Path, threshold: float = DEFAULT_THRESHOLD) -> LeakFilter:
         prompts = []
         for lineno, row in read_jsonl(path):
             if not isinstance(row.get("input_field"), str):

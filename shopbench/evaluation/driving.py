@@ -60,7 +60,10 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
                 )
             for i, answer in zip(batch_indices, answers):
                 if not isinstance(answer, str):
-                    raise ValueError(f"batch_predict returned a {type(answer).__name__} for a {task_type} prompt; answers must be strings")
+                    raise ValueError(
+                        f"batch_predict returned a {type(answer).__name__} for a {task_type} prompt; "
+                        "answers must be strings"
+                    )
                 outputs[i] = answer
                 stats.generated += count(answer) if callable(count) else len(answer.split())
             stats.questions += len(batch_indices)

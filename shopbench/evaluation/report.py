@@ -15,13 +15,17 @@ def format_summary(summary: dict) -> str:
     rows = [(name, t["task_type"], t["metric"], str(t["n"]), _fmt(t["score"])) for name, t in summary["tasks"].items()]
     header = ("task", "type", "metric", "n", "score")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
-    line = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     out = [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
     out.append("")
     track_width = max([len(t) for t in summary["tracks"]] + [5])
     for track, score in summary["tracks"].items():
         out.append(f"track  {track.ljust(track_width)}  {_fmt(score)}")
-    out.append(f"overall (mean over {sum(t['score'] is not None for t in summary['tasks'].values())} task scores): {_fmt(summary['overall'])}")
+    scored = sum(t["score"] is not None for t in summary["tasks"].values())
+    out.append(f"overall (mean over {scored} task scores): {_fmt(summary['overall'])}")
     out.extend(f"note: {n}" for n in summary["notes"])
     return "\n".join(out)
 
@@ -38,10 +42,15 @@ def format_timing(timing: dict) -> str:
             f"{'n/a' if qps is None else f'{qps:8.2f}'} q/s  {t[f'generated_{unit}']:>7} {unit} generated"
         )
     if timing["questions_per_second"] is not None:
-        out.append(f"all types: {timing['questions']} q in {timing['generation_seconds']:.2f} s, {timing['questions_per_second']:.2f} q/s")
+        out.append(
+            f"all types: {timing['questions']} q in {timing['generation_seconds']:.2f} s, "
+            f"{timing['questions_per_second']:.2f} q/s"
+        )
     if timing["projection"]:
         p = timing["projection"]
-        out.append(f"PROJECTION, full hidden test (~{p['questions']} questions): {p['hours']:.2f} h ({p['seconds']:.0f} s)")
+        out.append(
+            f"PROJECTION, full hidden test (~{p['questions']} questions): {p['hours']:.2f} h ({p['seconds']:.0f} s)"
+        )
         out.append(f"  {p['basis']}")
     return "\n".join(out)
 
@@ -59,7 +68,12 @@ def write_records(path: str | Path, records: list[dict]) -> None:
 
 
 def write_report(path: str | Path, summary: dict, timing: dict | None, extra: dict | None = None) -> None:
-    report = {"overall": summary["overall"], "tracks": summary["tracks"], "tasks": summary["tasks"], "timing": timing or {}}
+    report = {
+        "overall": summary["overall"],
+        "tracks": summary["tracks"],
+        "tasks": summary["tasks"],
+        "timing": timing or {},
+    }
     report["notes"] = summary["notes"]
     report.update(extra or {})
     Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -74,7 +74,9 @@ def evaluate_outputs(rows: list[dict], outputs: list[str], progress: bool = True
             try:
                 value = metrics.sample_value(metric, parsed, row["output_field"])
             except Exception as exc:
-                raise ValueError(f"question {number} ({task_name}, {metric}): cannot score answer {output!r}: {exc}") from exc
+                raise ValueError(
+                    f"question {number} ({task_name}, {metric}): cannot score answer {output!r}: {exc}"
+                ) from exc
             score = metrics.as_sample_score(value)
         task.values.append(value)
         record = {
@@ -92,8 +94,14 @@ def evaluate_outputs(rows: list[dict], outputs: list[str], progress: bool = True
             record["tp_fp_fn"] = list(value)
         records.append(record)
     for task in tasks.values():
-        if task.unavailable is None and task.metric != metrics.MICRO_F1 and any(isinstance(v, tuple) for v in task.values):
-            raise ValueError(f"task {task.task_name!r} mixes micro f1 with {task.metric!r}; a task is scored with one of them")
+        if (
+            task.unavailable is None
+            and task.metric != metrics.MICRO_F1
+            and any(isinstance(v, tuple) for v in task.values)
+        ):
+            raise ValueError(
+                f"task {task.task_name!r} mixes micro f1 with {task.metric!r}; a task is scored with one of them"
+            )
     unavailable = {m: why for m, why in checked.items() if why}
     return Evaluation(records, tasks, unavailable)
 
@@ -108,7 +116,13 @@ def summarize(evaluation: Evaluation) -> dict:
     tasks, by_track, notes = {}, defaultdict(list), []
     for name, task in evaluation.tasks.items():
         score = task.score
-        tasks[name] = {"metric": task.metric, "n": task.n, "score": score, "task_type": task.task_type, "track": task.track}
+        tasks[name] = {
+            "metric": task.metric,
+            "n": task.n,
+            "score": score,
+            "task_type": task.task_type,
+            "track": task.track,
+        }
         if score is None:
             tasks[name]["unavailable"] = task.unavailable
             notes.append(f"task {name} ({task.metric}) not scored and left out of the means: {task.unavailable}")

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator
 
 from shopbench.data.io import read_csv
-from shopbench.jsonl import InputError
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_MULTILINGUAL, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.data.templates import LOCALE_LANGUAGE, clip, number_word, numbered, wording
+from shopbench.jsonl import InputError
 
 SOURCE = "amazon_m2"
 SESSION_COLUMNS = ("prev_items", "next_item", "locale")

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator
 
 from shopbench.data.io import as_paths
-from shopbench.jsonl import InputError, read_json_records
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_REASONING, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.data.templates import clip, mc_prompt, numbered, shuffled_options, wording
+from shopbench.jsonl import InputError, read_json_records
 
 SOURCE = "ecinstruct"
 TRACKS = {

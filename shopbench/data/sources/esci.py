@@ -20,16 +20,23 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterator
 
 from shopbench.data.io import read_table
-from shopbench.jsonl import InputError
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, Skips, make_row
 from shopbench.data.sources import Task
-from shopbench.data.templates import (ESCI_RELATION_OPTIONS, clip, mc_prompt, number_word,
-                                      numbered, shuffled_options, wording)
+from shopbench.data.templates import (
+    ESCI_RELATION_OPTIONS,
+    clip,
+    mc_prompt,
+    number_word,
+    numbered,
+    shuffled_options,
+    wording,
+)
+from shopbench.jsonl import InputError
 
 SOURCE = "esci"
 EXAMPLE_COLUMNS = ("query", "query_id", "product_id", "product_locale", "esci_label")
@@ -53,7 +60,7 @@ def load_product_types(path: str | Path | None) -> list[str]:
         return sorted(set(DEFAULT_PRODUCT_TYPES))
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, f"file not found")
+        raise InputError(path, "file not found")
     types = [line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
     return sorted({t for t in types if t and not t.startswith("#")})
 

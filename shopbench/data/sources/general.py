@@ -14,15 +14,15 @@ Files read:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Iterator
 
 from shopbench.data.io import as_paths, read_csv
-from shopbench.jsonl import InputError, read_json_records
 from shopbench.data.rows import TRACK_GENERAL, TRACK_REASONING, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.data.templates import mc_prompt, shuffled_options, wording
+from shopbench.jsonl import InputError, read_json_records
 
 MMLU_FIELDS = ["question", "A", "B", "C", "D", "answer"]
 

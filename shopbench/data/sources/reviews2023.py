@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator
 
 from shopbench.data.io import as_paths
-from shopbench.jsonl import InputError, read_jsonl
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.data.templates import ASPECT_CUES, clip, number_word, numbered, wording
+from shopbench.jsonl import InputError, read_jsonl
 
 SOURCE = "reviews2023"
 _WORD = re.compile(r"[a-z0-9]")

@@ -131,7 +131,7 @@ def test_quantize_refuses_bad_input_before_work(q_base, tmp_path):
     (tmp_path / "o3").mkdir()
     with pytest.raises(BuildError, match="already exists"):
         quantize_awq(q_base, tmp_path / "o3")
-    with pytest.raises(BuildError, match="does not exist"):
+    with pytest.raises(InputError, match=r"missing\.jsonl: file not found"):
         quantize_awq(q_base, tmp_path / "o4", calib_path=tmp_path / "missing.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o3", "quantised"]
 

@@ -26,4 +26,7 @@ COPY requirements/ requirements/
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# The package itself, editable so the image runs the tree the evaluator mounts; its dependencies
+# are the pinned requirements installed above.
+RUN pip install --no-cache-dir --no-deps -e .
 CMD ["python", "local_evaluation.py"]

@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 DEFAULT_DATA = REPO / "data" / "development.json"
 EXAMPLE_DATA = REPO / "shopbench" / "examples" / "example.jsonl"
@@ -26,16 +24,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=None,
                         help=f"questions, JSON lines (default: {DEFAULT_DATA.relative_to(REPO)} when present, "
                              f"else {EXAMPLE_DATA.relative_to(REPO)})")
-    parser.add_argument("--predictions", type=Path, default=None,
-                        help="score saved answers (JSON lines with input_field and model_output_str) instead of running the model")
-    parser.add_argument("--output", type=Path, default=None, help="write one JSON line per question with its answer, parsed answer and score")
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        default=None,
+        help="score saved answers (JSON lines with input_field and model_output_str) instead of running the model",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write one JSON line per question with its answer, parsed answer and score",
+    )
     parser.add_argument("--report", type=Path, default=None, help="write the scores and timing as JSON")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions (after --tasks)")
-    parser.add_argument("--tasks", default=None, help="comma-separated task names or task types to evaluate, e.g. task1,ranking")
-    parser.add_argument("--model", default="models.user_config:UserModel",
-                        help="the model class to run, MODULE:CLASS (default: the submission's models.user_config:UserModel)")
-    parser.add_argument("--multilingual-model", type=Path, default=None,
-                        help="local folder of paraphrase-multilingual-MiniLM-L12-v2 (else $SHOPBENCH_MULTILINGUAL_MINILM)")
+    parser.add_argument(
+        "--tasks", default=None, help="comma-separated task names or task types to evaluate, e.g. task1,ranking"
+    )
+    parser.add_argument(
+        "--model",
+        default="models.user_config:UserModel",
+        help="the model class to run, MODULE:CLASS (default: the submission's models.user_config:UserModel)",
+    )
+    parser.add_argument(
+        "--multilingual-model",
+        type=Path,
+        default=None,
+        help="local folder of paraphrase-multilingual-MiniLM-L12-v2 (else $SHOPBENCH_MULTILINGUAL_MINILM)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser.parse_args(argv)
 
@@ -68,11 +84,16 @@ def main(argv=None) -> int:
             outputs = matched.outputs
             print(f"predictions: {args.predictions} (no model loaded)")
             if matched.missing:
-                print(f"{matched.missing} of {len(rows)} questions have no saved answer and are scored as empty answers")
+                print(
+                    f"{matched.missing} of {len(rows)} questions have no saved answer and are scored as empty answers"
+                )
             if matched.unmatched:
                 print(f"{matched.unmatched} saved answers match none of the evaluated questions and are not scored")
-            extra.update(predictions=str(args.predictions), missing_predictions=matched.missing,
-                         unmatched_predictions=matched.unmatched)
+            extra.update(
+                predictions=str(args.predictions),
+                missing_predictions=matched.missing,
+                unmatched_predictions=matched.unmatched,
+            )
         else:
             model, load_seconds = ev.load_model(model_class(args.model))
             print(f"model: {type(model).__module__}.{type(model).__name__} loaded in {load_seconds:.1f} s")
@@ -87,7 +108,7 @@ def main(argv=None) -> int:
             timing = ev.timing_report(generation, load_seconds)
 
         evaluation = ev.evaluate_outputs(rows, outputs, progress=progress)
-    except ev.DataError as exc:
+    except ev.InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -2,7 +2,7 @@
 
 Needs a python with AutoAWQ (bash scripts/setup_awq_cpu_venv.sh, or SHOPBENCH_AWQ_PYTHON):
 
-    .venv/bin/python bench/awq_pad_order.py
+    .venv/bin/python -m bench.awq_pad_order     (from the repository root)
 
 Prints the relative logit error of each int4 model against the float model (and of plain
 round-to-nearest int4 for scale), using the dev questions for calibration.
@@ -18,23 +18,24 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from shopbench.build.calibration import default_calibration_path  # noqa: E402
-from shopbench.build.pad import pad_mlp  # noqa: E402
-from tests.build_tiny import logits, proxy_tokenizer, state, tiny_qwen2  # noqa: E402
-from tests.test_build_quantize import (  # noqa: E402
+from shopbench.modelbuild.calibration import default_calibration_path
+from shopbench.modelbuild.pad import pad_mlp
+from tests.build_tiny import (
+    REPO,
     awq_python,
     dequantized_state,
+    logits,
     logits_from_state,
+    proxy_tokenizer,
     relative_error,
     rtn_state,
+    state,
+    tiny_qwen2,
 )
 
 
 def quantize(python: str, model: Path, out: Path) -> Path:
-    subprocess.run([python, "-m", "shopbench.build", "quantize", "--model", str(model), "--out", str(out),
+    subprocess.run([python, "-m", "shopbench.modelbuild", "quantize", "--model", str(model), "--out", str(out),
                     "--calib", str(default_calibration_path()), "--max-samples", "12", "--max-seq-len", "128"],
                    check=True, cwd=REPO, capture_output=True)
     return out

@@ -1,7 +1,7 @@
 """Cost of the logits processors per decode step: a batch of 16 requests, logits rows of
 Qwen2's vocabulary size (152,064), each constraint decoding to its end.
 
-    .venv/bin/python bench/constraint_cost.py
+    .venv/bin/python -m bench.constraint_cost     (from the repository root)
 
 Reports microseconds per request per decode step (what the engine adds to each step for each
 constrained request in the batch), for the proxy's tokenizer (one digit per token) and a byte-level
@@ -11,15 +11,11 @@ BPE with multi-digit tokens (the worst case for the number-list state machine).
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from shopbench import constraints as C  # noqa: E402
+from shopbench import constraints as C
 
 VOCAB = 152_064
 BATCH = 16
@@ -29,7 +25,6 @@ def tables():
     from transformers import AutoTokenizer
 
     from shopbench.proxy import proxy_model_dir
-
     from tests.multi_digit_tokenizer import build
 
     multi = build()

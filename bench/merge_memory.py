@@ -1,10 +1,10 @@
-"""Peak memory of `shopbench.build merge` and `pad` against model size.
+"""Peak memory of `shopbench.modelbuild merge` and `pad` against model size.
 
 Builds a random bf16 Qwen2 (~1.5 GB, several shards) and a rank-64 LoRA adapter on all its
 linear layers in a temp folder, then runs merge and pad in child processes and reports each
 child's peak resident memory (ru_maxrss):
 
-    .venv/bin/python bench/merge_memory.py [--layers 8] [--keep DIR]
+    .venv/bin/python -m bench.merge_memory [--layers 8] [--keep DIR]     (from the repository root)
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from shopbench.modelbuild.safetensors_io import TensorPlan, write_model_tensors
 
-from shopbench.build.safetensors_io import TensorPlan, write_model_tensors  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -122,9 +121,9 @@ def main() -> None:
     shards = sorted(base.glob("*.safetensors"))
     largest = max(p.stat().st_size for p in shards)
     print(f"model: {model_bytes / 1e9:.2f} GB bf16 in {len(shards)} shards (largest {largest / 1e9:.2f} GB)")
-    _, baseline = peak_of(["shopbench.build.safetensors_io"])
+    _, baseline = peak_of(["shopbench.modelbuild.safetensors_io"])
     print(f"interpreter + torch import alone: {baseline / 1e9:.2f} GB peak RSS")
-    py = ["shopbench.build"]
+    py = ["shopbench.modelbuild"]
     secs, peak = peak_of(py + ["merge", "--base", str(base), "--adapter", f"{adapter}:0.5", "--out",
                                str(root / "merged"), "--max-shard-size", "300MB", "--no-progress", "--force"])
     print(f"merge: {secs:.1f} s, peak RSS {peak / 1e9:.2f} GB ({peak / model_bytes:.2f} x model size)")

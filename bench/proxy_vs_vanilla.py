@@ -1,7 +1,7 @@
 """This package against the starter kit's vanilla recipe, side by side on one vLLM engine with
 the CPU proxy model: official overall score and generation wall time on the dev questions.
 
-    .venv/bin/python bench/proxy_vs_vanilla.py [--data PATH] [--json OUT.json]
+    .venv/bin/python -m bench.proxy_vs_vanilla [--data PATH] [--json OUT.json]     (from the repository root)
 
 The vanilla recipe, re-implemented as the starter kit wrote it: a fixed system text glued to the
 raw prompt (no chat template), greedy decoding, 100 new tokens (1 for multiple choice), no
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 VANILLA_SYSTEM = (
     "You are a helpful online shopping assistant. Please answer the following question about "
@@ -90,15 +88,19 @@ def main() -> None:
     warm = rows[:: max(1, len(rows) // 8)]
     for model in (ours, vanilla):
         for is_mc in (True, False):
-            model.batch_predict({"prompt": [r["input_field"] for r in warm if r["is_multiple_choice"] == is_mc][:4]}, is_mc)
+            model.batch_predict(
+                {"prompt": [r["input_field"] for r in warm if r["is_multiple_choice"] == is_mc][:4]}, is_mc
+            )
     for options in {tuple(range(4)), tuple(range(1, 6))}:
         ours.calibration.prior(options)
 
     # The floor: the vanilla prompts read with one new token each, i.e. the prompt-reading time
     # no recipe that reads the whole prompt can go below.
     floor = VanillaModel(engine.llm, seed=settings.seed, new_tokens=1)
-    results = [measure(name, model, rows, engine.llm) for name, model in
-               (("vanilla", vanilla), ("shopbench", ours), ("prefill", floor))]
+    results = [
+        measure(name, model, rows, engine.llm)
+        for name, model in (("vanilla", vanilla), ("shopbench", ours), ("prefill", floor))
+    ]
     van, pkg, pre = results
     report = {
         "questions": len(rows),
@@ -112,10 +114,12 @@ def main() -> None:
     print(f"\n{'recipe':<10} {'overall':>8} {'gen s':>8} {'malformed':>10}")
     for r in results:
         print(f"{r['name']:<10} {r['overall']:>8.3f} {r['generation_seconds']:>8.1f} {r['malformed']:>10d}")
-    print(f"score ratio {report['score_ratio']:.2f}x, generation time ratio {report['time_ratio']:.2f}x "
-          f"(prompt reading alone: {report['prefill_floor_ratio']:.2f}x)")
+    print(
+        f"score ratio {report['score_ratio']:.2f}x, generation time ratio {report['time_ratio']:.2f}x "
+        f"(prompt reading alone: {report['prefill_floor_ratio']:.2f}x)"
+    )
     print("seconds per task type:", json.dumps({r["name"]: r["seconds_per_task_type"] for r in results}))
-    print("per task:", json.dumps({t: (round(van['tasks'][t], 3), round(pkg['tasks'][t], 3)) for t in pkg["tasks"]}))
+    print("per task:", json.dumps({t: (round(van["tasks"][t], 3), round(pkg["tasks"][t], 3)) for t in pkg["tasks"]}))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     engine.shutdown()

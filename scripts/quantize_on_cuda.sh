@@ -4,7 +4,7 @@
 #
 #   bash scripts/quantize_on_cuda.sh MODEL_DIR OUT_DIR [TP_SIZE]
 #
-# MODEL_DIR: the merged, unpadded fp16/bf16 model (python -m shopbench.build merge).
+# MODEL_DIR: the merged, unpadded fp16/bf16 model (python -m shopbench.modelbuild merge).
 # TP_SIZE:   tensor-parallel size to pad for and to check with (default 1: no padding).
 # Environment:
 #   AWQ_VENV      venv for AutoAWQ (default ${SHOPBENCH_CACHE:-~/.cache/shopbench}/awq-venv),
@@ -13,7 +13,7 @@
 #                 set VLLM_PYTHON=skip to skip the check
 #   CALIB         calibration file (default: the dev questions)
 #   MAX_SEQ_LEN   calibration block length (default 512)
-#   EXTRA_ARGS    more arguments for `shopbench.build quantize` (e.g. "--n-parallel-calib-samples 8")
+#   EXTRA_ARGS    more arguments for `shopbench.modelbuild quantize` (e.g. "--n-parallel-calib-samples 8")
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
     sed -n '2,18p' "$0"
@@ -39,10 +39,10 @@ args=(--model "$model" --out "$quantized" --max-seq-len "${MAX_SEQ_LEN:-512}")
 [[ -n "${CALIB:-}" ]] && args+=(--calib "$CALIB")
 echo "== quantising $model -> $quantized"
 # shellcheck disable=SC2086
-(cd "$repo" && "$venv/bin/python" -m shopbench.build quantize "${args[@]}" ${EXTRA_ARGS:-})
+(cd "$repo" && "$venv/bin/python" -m shopbench.modelbuild quantize "${args[@]}" ${EXTRA_ARGS:-})
 if [[ "$tp" != 1 ]]; then
     echo "== padding the int4 MLP for tp $tp -> $out"
-    (cd "$repo" && "$venv/bin/python" -m shopbench.build pad --model "$quantized" --tp-size "$tp" \
+    (cd "$repo" && "$venv/bin/python" -m shopbench.modelbuild pad --model "$quantized" --tp-size "$tp" \
         --group-size 128 --out "$out")
 fi
 
@@ -58,7 +58,7 @@ import sys
 if __name__ == "__main__":
     from vllm import LLM, SamplingParams
 
-    from shopbench.build.calibration import default_calibration_path, read_calibration_rows
+    from shopbench.modelbuild.calibration import default_calibration_path, read_calibration_rows
     from shopbench.prompts import chat_messages
 
     path, tp = sys.argv[1], int(sys.argv[2])

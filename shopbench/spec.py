@@ -22,7 +22,7 @@ class TaskType(str, Enum):
         return self.value
 
     @classmethod
-    def of(cls, value) -> "TaskType":
+    def of(cls, value) -> TaskType:
         """A TaskType from itself or its official string; a clear error for anything else."""
         try:
             return cls(value)

@@ -474,7 +474,7 @@ def _generation_form(prompt: str) -> str:
 
 def target_language(prompt: str) -> str | None:
     match = None
-    for match in _TARGET_LANGUAGE.finditer(prompt):
+    for match in _TARGET_LANGUAGE.finditer(prompt):  # noqa: B007 (the last match is the one kept)
         pass  # the last naming is the instruction's, which follows any quoted content
     if match is None:
         return None

@@ -1,4 +1,5 @@
-"""Tiny random Qwen2 models and LoRA adapters for the build tests (built in temp folders)."""
+"""Helpers shared by the model-building tests and benchmarks: tiny random Qwen2 models and LoRA
+adapters (built in temp folders), their logits, and int4 weights read back for comparison."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from shopbench.build.safetensors_io import model_tensors, read_tensor
+from shopbench.modelbuild.safetensors_io import model_tensors, read_tensor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -112,3 +113,69 @@ def vllm_generate(model_dir: Path, dtype: str = "float32", timeout: int = 300) -
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
     raise AssertionError(f"vLLM did not load {model_dir} (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+
+
+def awq_python() -> str | None:
+    """A python that imports AutoAWQ: $SHOPBENCH_AWQ_PYTHON, or the venv
+    scripts/setup_awq_cpu_venv.sh builds."""
+    env = os.environ.get("SHOPBENCH_AWQ_PYTHON")
+    cache = Path(os.environ.get("SHOPBENCH_CACHE", Path.home() / ".cache" / "shopbench"))
+    for candidate in [env] if env else [str(cache / "awq-cpu-venv" / "bin" / "python")]:
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def dequantized_state(q_dir: Path) -> dict[str, torch.Tensor]:
+    """Float weights back from the AWQ GEMM tensors: w = (q - zero) * scale per 128-group;
+    qweight/qzeros pack 8 nibbles per int32 in AutoAWQ's interleaved order."""
+    order = [0, 4, 1, 5, 2, 6, 3, 7]
+    shifts = torch.arange(0, 32, 4, dtype=torch.int32)
+
+    def unpack(packed):
+        nibbles = (packed.unsqueeze(-1) >> shifts) & 0xF
+        return nibbles[..., order].reshape(packed.shape[0], -1)
+
+    raw = state(q_dir)
+    out = {}
+    for name, tensor in raw.items():
+        if name.endswith(".qweight"):
+            prefix = name[: -len(".qweight")]
+            q = unpack(tensor).float()
+            zeros = unpack(raw[prefix + ".qzeros"]).float()
+            scales = raw[prefix + ".scales"].float()
+            group = q.shape[0] // scales.shape[0]
+            w = (q - zeros.repeat_interleave(group, 0)) * scales.repeat_interleave(group, 0)
+            out[prefix + ".weight"] = w.T.contiguous()
+        elif not name.endswith((".qzeros", ".scales")):
+            out[name] = tensor.float()
+    return out
+
+
+def rtn_state(weights: dict[str, torch.Tensor], group: int = 128) -> dict[str, torch.Tensor]:
+    """Round-to-nearest asymmetric int4 per group of the linear layers, for comparison."""
+    out = {}
+    for name, w in weights.items():
+        if not (name.endswith("proj.weight") and w.dim() == 2):
+            out[name] = w.float()
+            continue
+        g = w.float().reshape(w.shape[0], -1, group)
+        lo, hi = g.amin(-1, keepdim=True).clamp(max=0), g.amax(-1, keepdim=True).clamp(min=0)
+        scale = ((hi - lo) / 15).clamp(min=1e-8)
+        zero = torch.round(-lo / scale)
+        q = torch.clamp(torch.round(g / scale) + zero, 0, 15)
+        out[name] = ((q - zero) * scale).reshape(w.shape)
+    return out
+
+
+def logits_from_state(config_dir: Path, weights: dict[str, torch.Tensor], ids) -> torch.Tensor:
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(config_dir), dtype=torch.float32)
+    model.load_state_dict(weights, strict=True)
+    with torch.no_grad():
+        return model.eval()(ids).logits
+
+
+def relative_error(a, b) -> float:
+    return ((a - b).norm() / b.norm()).item()

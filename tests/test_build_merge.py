@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from shopbench.build.__main__ import main as cli_main
-from shopbench.build.merge import lora_scale, merge_adapters, parse_adapter_arg
-from shopbench.build.outdir import RECORD_NAME, BuildError
+from shopbench.modelbuild.__main__ import main as cli_main
+from shopbench.modelbuild.merge import lora_scale, merge_adapters, parse_adapter_arg
+from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from tests.build_tiny import logits, proxy_tokenizer, state, tiny_adapter, tiny_qwen2, vllm_generate
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from shopbench.build.__main__ import main as cli_main
-from shopbench.build.outdir import RECORD_NAME, BuildError
-from shopbench.build.pad import check_tp_layout, pad_mlp, padded_intermediate_size
+from shopbench.modelbuild.__main__ import main as cli_main
+from shopbench.modelbuild.pad import check_tp_layout, pad_mlp, padded_intermediate_size
+from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from tests.build_tiny import logits, state, tiny_qwen2
 
 QWEN2_72B = {"hidden_size": 8192, "intermediate_size": 29568, "num_attention_heads": 64, "num_key_value_heads": 8}

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import torch
 
-from shopbench.build.calibration import (
+from shopbench.jsonl import InputError
+from shopbench.modelbuild.calibration import (
     calibration_blocks,
     calibration_messages,
     calibration_texts,
     read_calibration_rows,
     select_rows,
 )
-from shopbench.build.outdir import RECORD_NAME, BuildError
-from shopbench.build.pad import pad_mlp
-from shopbench.build.quantize import build_calibration, quantize_awq
+from shopbench.modelbuild.pad import pad_mlp
+from shopbench.modelbuild.quantize import build_calibration, quantize_awq
+from shopbench.modelbuild.step import RECORD_NAME, BuildError
 from shopbench.prompts import answer_text, system_prompt
-from tests.build_tiny import REPO, logits, proxy_tokenizer, state, tiny_qwen2, vllm_generate
+from tests.build_tiny import (
+    REPO,
+    awq_python,
+    dequantized_state,
+    logits,
+    logits_from_state,
+    proxy_tokenizer,
+    relative_error,
+    rtn_state,
+    state,
+    tiny_qwen2,
+    vllm_generate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +101,17 @@ def test_build_calibration_stats(dev_file, tok, tmp_path):
 def test_bad_calibration_files_name_the_line(tmp_path):
     bad_json = tmp_path / "a.jsonl"
     bad_json.write_text('{"input_field": "q", "output_field": 1, "task_type": "multiple-choice"}\n{oops\n')
-    with pytest.raises(BuildError, match=r"a.jsonl: line 2"):
+    with pytest.raises(InputError, match=r"a\.jsonl:2: invalid JSON"):
         read_calibration_rows(bad_json)
     missing = tmp_path / "b.jsonl"
     missing.write_text('\n{"input_field": "q", "task_type": "ranking"}\n')
-    with pytest.raises(BuildError, match=r"b.jsonl: line 2: missing \['output_field'\]"):
+    with pytest.raises(InputError, match=r"b\.jsonl:2: missing \['output_field'\]"):
         read_calibration_rows(missing)
     unknown = tmp_path / "c.jsonl"
     unknown.write_text('{"input_field": "q", "output_field": 1, "task_type": "poetry"}\n')
-    with pytest.raises(BuildError, match=r"c.jsonl: line 1: unknown task type"):
+    with pytest.raises(InputError, match=r"c\.jsonl:1: unknown task type"):
         read_calibration_rows(unknown)
-    with pytest.raises(BuildError, match="does not exist"):
+    with pytest.raises(InputError, match=r"nope\.jsonl: file not found"):
         read_calibration_rows(tmp_path / "nope.jsonl")
 
 
@@ -119,7 +131,7 @@ def test_quantize_refuses_bad_input_before_work(q_base, tmp_path):
     (tmp_path / "o3").mkdir()
     with pytest.raises(BuildError, match="already exists"):
         quantize_awq(q_base, tmp_path / "o3")
-    with pytest.raises(BuildError, match="does not exist"):
+    with pytest.raises(InputError, match=r"missing\.jsonl: file not found"):
         quantize_awq(q_base, tmp_path / "o4", calib_path=tmp_path / "missing.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o3", "quantised"]
 
@@ -141,72 +153,6 @@ def test_quantize_without_autoawq_names_its_requirements(q_base, dev_file, tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def awq_python() -> str | None:
-    """A python that imports AutoAWQ: $SHOPBENCH_AWQ_PYTHON, or the venv
-    scripts/setup_awq_cpu_venv.sh builds."""
-    env = os.environ.get("SHOPBENCH_AWQ_PYTHON")
-    cache = Path(os.environ.get("SHOPBENCH_CACHE", Path.home() / ".cache" / "shopbench"))
-    for candidate in [env] if env else [str(cache / "awq-cpu-venv" / "bin" / "python")]:
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def dequantized_state(q_dir: Path) -> dict[str, torch.Tensor]:
-    """Float weights back from the AWQ GEMM tensors: w = (q - zero) * scale per 128-group;
-    qweight/qzeros pack 8 nibbles per int32 in AutoAWQ's interleaved order."""
-    order = [0, 4, 1, 5, 2, 6, 3, 7]
-    shifts = torch.arange(0, 32, 4, dtype=torch.int32)
-
-    def unpack(packed):
-        nibbles = (packed.unsqueeze(-1) >> shifts) & 0xF
-        return nibbles[..., order].reshape(packed.shape[0], -1)
-
-    raw = state(q_dir)
-    out = {}
-    for name, tensor in raw.items():
-        if name.endswith(".qweight"):
-            prefix = name[: -len(".qweight")]
-            q = unpack(tensor).float()
-            zeros = unpack(raw[prefix + ".qzeros"]).float()
-            scales = raw[prefix + ".scales"].float()
-            group = q.shape[0] // scales.shape[0]
-            w = (q - zeros.repeat_interleave(group, 0)) * scales.repeat_interleave(group, 0)
-            out[prefix + ".weight"] = w.T.contiguous()
-        elif not name.endswith((".qzeros", ".scales")):
-            out[name] = tensor.float()
-    return out
-
-
-def rtn_state(weights: dict[str, torch.Tensor], group: int = 128) -> dict[str, torch.Tensor]:
-    """Round-to-nearest asymmetric int4 per group of the linear layers, for comparison."""
-    out = {}
-    for name, w in weights.items():
-        if not (name.endswith("proj.weight") and w.dim() == 2):
-            out[name] = w.float()
-            continue
-        g = w.float().reshape(w.shape[0], -1, group)
-        lo, hi = g.amin(-1, keepdim=True).clamp(max=0), g.amax(-1, keepdim=True).clamp(min=0)
-        scale = ((hi - lo) / 15).clamp(min=1e-8)
-        zero = torch.round(-lo / scale)
-        q = torch.clamp(torch.round(g / scale) + zero, 0, 15)
-        out[name] = ((q - zero) * scale).reshape(w.shape)
-    return out
-
-
-def logits_from_state(config_dir: Path, weights: dict[str, torch.Tensor], ids) -> torch.Tensor:
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(config_dir), dtype=torch.float32)
-    model.load_state_dict(weights, strict=True)
-    with torch.no_grad():
-        return model.eval()(ids).logits
-
-
-def relative_error(a, b) -> float:
-    return ((a - b).norm() / b.norm()).item()
-
-
 def test_awq_quantize_pad_and_load(q_base, dev_file, tmp_path):
     """The last steps end to end: quantise, pad the int4 model for tp 2, check, load in vLLM."""
     python = awq_python()
@@ -217,7 +163,7 @@ def test_awq_quantize_pad_and_load(q_base, dev_file, tmp_path):
         )
     out = tmp_path / "awq"
     proc = subprocess.run(
-        [python, "-m", "shopbench.build", "quantize", "--model", str(q_base), "--out", str(out),
+        [python, "-m", "shopbench.modelbuild", "quantize", "--model", str(q_base), "--out", str(out),
          "--calib", str(dev_file), "--max-samples", "12", "--max-seq-len", "128"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )

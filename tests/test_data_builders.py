@@ -22,6 +22,8 @@ from shopbench.task_types import is_well_formed
 from shopbench.tasks import classify
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ESCI_PRODUCTS = FIXTURES / "esci" / "shopping_queries_dataset_products.csv"
+ESCI_EXAMPLES = FIXTURES / "esci" / "shopping_queries_dataset_examples.csv"
 CONFIG = FIXTURES / "build_config.yaml"
 EXPECTED_TASKS = {
     "esci_relation_mc", "esci_ranking", "esci_exact_retrieval", "esci_product_type_ner",
@@ -114,7 +116,7 @@ def test_rows_have_the_dev_set_form(rows):
 def test_relation_options_are_shuffled_but_keep_the_true_label(rows):
     labels = {}
     with (FIXTURES / "esci" / "shopping_queries_dataset_examples.csv").open() as fh:
-        products = {r["product_id"]: r for r in csv.DictReader(open(FIXTURES / "esci" / "shopping_queries_dataset_products.csv"))}
+        products = {r["product_id"]: r for r in csv.DictReader(open(ESCI_PRODUCTS))}
         for r in csv.DictReader(fh):
             if r["product_id"] in products:
                 labels[(r["query"], products[r["product_id"]]["product_title"])] = r["esci_label"]
@@ -122,14 +124,15 @@ def test_relation_options_are_shuffled_but_keep_the_true_label(rows):
     assert len({r["output_field"] for r in relation}) > 1, "the right option always sits at one index"
     for row in relation:
         options = re.findall(r"^\d\. (.*)$", row["input_field"], re.M)
-        label = next(l for (q, t), l in labels.items() if f"'{q}'" in row["input_field"] or f'"{q}"' in row["input_field"]
-                     if t in row["input_field"])
+        prompt = row["input_field"]
+        label = next(lab for (q, t), lab in labels.items()
+                     if (f"'{q}'" in prompt or f'"{q}"' in prompt) and t in prompt)
         assert options[row["output_field"]] in ESCI_RELATION_OPTIONS[label]
 
 
 def test_ranking_gains_follow_esci_labels(rows):
-    titles = {r["product_title"]: r["product_id"] for r in csv.DictReader(open(FIXTURES / "esci" / "shopping_queries_dataset_products.csv"))}
-    label_of = {r["product_id"]: r["esci_label"] for r in csv.DictReader(open(FIXTURES / "esci" / "shopping_queries_dataset_examples.csv"))}
+    titles = {r["product_title"]: r["product_id"] for r in csv.DictReader(open(ESCI_PRODUCTS))}
+    label_of = {r["product_id"]: r["esci_label"] for r in csv.DictReader(open(ESCI_EXAMPLES))}
     ranking = [r for r in rows if r["task_name"] == "esci_ranking"]
     assert ranking
     for row in ranking:
@@ -195,9 +198,9 @@ def test_parquet_tables_read_like_csv(tmp_path):
     import pyarrow.parquet as pq
 
     for name in ("examples", "products"):
+        as_strings = {"product_id": pa.string(), "query_id": pa.string()}
         table = pacsv.read_csv(FIXTURES / "esci" / f"shopping_queries_dataset_{name}.csv",
-                               convert_options=pacsv.ConvertOptions(strings_can_be_null=False,
-                                                                    column_types={"product_id": pa.string(), "query_id": pa.string()}))
+                               convert_options=pacsv.ConvertOptions(strings_can_be_null=False, column_types=as_strings))
         pq.write_table(table, tmp_path / f"shopping_queries_dataset_{name}.parquet")
     config = {"seed": 7, "dev": None, "sources": {"esci": {
         "examples": str(tmp_path / "shopping_queries_dataset_examples.parquet"),

@@ -11,7 +11,7 @@ import pytest
 
 from shopbench.data.__main__ import main as data_main
 from shopbench.data.build import build_dataset, load_config
-from shopbench.data.io import SourceError
+from shopbench.jsonl import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,7 +25,7 @@ def _copy(tmp_path: Path) -> Path:
 def test_missing_source_file_is_named(tmp_path):
     config_path = _copy(tmp_path)
     (config_path.parent / "amazon_m2" / "sessions_train.csv").unlink()
-    with pytest.raises(SourceError, match=r"sessions_train\.csv: file not found"):
+    with pytest.raises(InputError, match=r"sessions_train\.csv: file not found"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
@@ -35,7 +35,7 @@ def test_malformed_jsonl_line_is_named_with_its_number(tmp_path):
     lines = reviews.read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2][:40]  # cut mid-record
     reviews.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"All_Beauty\.jsonl:3: invalid JSON"):
+    with pytest.raises(InputError, match=r"All_Beauty\.jsonl:3: invalid JSON"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
@@ -44,7 +44,7 @@ def test_csv_without_required_column_names_the_header_line(tmp_path):
     products = config_path.parent / "amazon_m2" / "products_train.csv"
     text = products.read_text(encoding="utf-8")
     products.write_text(text.replace("id,locale,title", "id,locale,name", 1), encoding="utf-8")
-    with pytest.raises(SourceError, match=r"products_train\.csv:1: missing column\(s\) \['title'\]"):
+    with pytest.raises(InputError, match=r"products_train\.csv:1: missing column\(s\) \['title'\]"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
@@ -53,14 +53,14 @@ def test_csv_row_with_extra_fields_is_named(tmp_path):
     sessions = config_path.parent / "amazon_m2" / "sessions_train.csv"
     with sessions.open("a", encoding="utf-8") as fh:
         fh.write("\"['B09W9FND7K']\",B09JSPLN1M,DE,extra\n")
-    with pytest.raises(SourceError, match=r"sessions_train\.csv:8: more fields than the header"):
+    with pytest.raises(InputError, match=r"sessions_train\.csv:8: more fields than the header"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
 def test_malformed_json_array_is_named(tmp_path):
     config_path = _copy(tmp_path)
     (config_path.parent / "ecinstruct" / "train.json").write_text('[\n {"task": "x",\n "input": }\n]', encoding="utf-8")
-    with pytest.raises(SourceError, match=r"train\.json:3: invalid JSON"):
+    with pytest.raises(InputError, match=r"train\.json:3: invalid JSON"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
@@ -68,7 +68,7 @@ def test_ecinstruct_record_without_fields_is_named(tmp_path):
     config_path = _copy(tmp_path)
     (config_path.parent / "ecinstruct" / "train.json").write_text(json.dumps([{"task": "Sentiment_Analysis"}]),
                                                                   encoding="utf-8")
-    with pytest.raises(SourceError, match=r"train\.json:1: ECInstruct record lacks"):
+    with pytest.raises(InputError, match=r"train\.json:1: ECInstruct record lacks"):
         build_dataset(load_config(config_path), tmp_path / "out")
 
 
@@ -96,5 +96,5 @@ def test_cli_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys):
 def test_config_with_unknown_source_is_refused(tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"sources": {"esci": {}, "amazon_reviews": {}}}))
-    with pytest.raises(SourceError, match=r"unknown source\(s\) \['amazon_reviews'\]"):
+    with pytest.raises(InputError, match=r"unknown source\(s\) \['amazon_reviews'\]"):
         load_config(path)

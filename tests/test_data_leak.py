@@ -32,7 +32,10 @@ def test_near_exact_dev_prompts_are_leaks(dev_rows):
         options = [i for i, line in enumerate(lines) if re.match(r"^\d\. ", line)]
         swapped = lines[:]
         # Options reordered and renumbered, one word changed, another instruction in front.
-        swapped[options[0]], swapped[options[-1]] = "0" + lines[options[-1]][1:], f"{len(options) - 1}" + lines[options[0]][1:]
+        swapped[options[0]], swapped[options[-1]] = (
+            "0" + lines[options[-1]][1:],
+            f"{len(options) - 1}" + lines[options[0]][1:],
+        )
         variant = "Please answer the question.\n" + "\n".join(swapped).replace(" the ", " a ", 1)
         assert leak.is_leak(variant), prompt[:80]
 
@@ -44,7 +47,11 @@ def test_dev_wording_around_new_content_is_kept(dev_rows):
     assert not leak.is_leak(ner[0].replace(query, "waterproof hiking boots for men"))
     rating = next(r["input_field"] for r in dev_rows if r["task_name"] == "task15")
     head, _, _ = rating.partition("Input:")
-    new = head + "Input: a review text for a(n) Kettle product\nBoils fast\nWorks well and looks nice on the counter.\nOutput:\nAnswer: "
+    new = (
+        head
+        + "Input: a review text for a(n) Kettle product\nBoils fast\n"
+        + "Works well and looks nice on the counter.\nOutput:\nAnswer: "
+    )
     assert not leak.is_leak(new)
 
 
@@ -57,10 +64,22 @@ def test_build_drops_a_dev_question_planted_in_a_source(tmp_path, dev_rows):
     dev.write_text("".join(json.dumps(r) + "\n" for r in dev_rows), encoding="utf-8")
     planted = next(r for r in dev_rows if r["task_name"] == "task6")  # a long review prompt
     records = [
-        {"task": "Answer_Generation", "split": "train", "instruction": "Answer the question.",
-         "input": planted["input_field"], "options": "", "output": planted["output_field"]},
-        {"task": "Answer_Generation", "split": "train", "instruction": "Answer the question.",
-         "input": "How long is the cable? The cable is two metres long.", "options": "", "output": "Two metres."},
+        {
+            "task": "Answer_Generation",
+            "split": "train",
+            "instruction": "Answer the question.",
+            "input": planted["input_field"],
+            "options": "",
+            "output": planted["output_field"],
+        },
+        {
+            "task": "Answer_Generation",
+            "split": "train",
+            "instruction": "Answer the question.",
+            "input": "How long is the cable? The cable is two metres long.",
+            "options": "",
+            "output": "Two metres.",
+        },
     ]
     (tmp_path / "ec.json").write_text(json.dumps(records), encoding="utf-8")
     config = {"seed": 0, "dev": str(dev), "sources": {"ecinstruct": {"files": [str(tmp_path / "ec.json")]}}}

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
-from shopbench import eval_encoders
+from shopbench import eval_encoders, metrics
 from shopbench import evaluation as ev
 from shopbench.prompts import answer_text
+from tests.conftest import REPO
 
 EXAMPLE = REPO / "shopbench" / "examples" / "example.jsonl"
 EXACT_TYPES = ("multiple-choice", "retrieval", "ranking", "named_entity_recognition")
@@ -23,7 +23,14 @@ def row(prompt, task_type="multiple-choice", truth=0, task_name="t", metric=None
         "named_entity_recognition": "micro f1",
         "generation": "bleu",
     }[task_type]
-    return {"input_field": prompt, "output_field": truth, "task_name": task_name, "task_type": task_type, "metric": metric, "track": track}
+    return {
+        "input_field": prompt,
+        "output_field": truth,
+        "task_name": task_name,
+        "task_type": task_type,
+        "metric": metric,
+        "track": track,
+    }
 
 
 class FakeModel:
@@ -197,27 +204,33 @@ GOOD = json.dumps(row("q"))
 @pytest.mark.parametrize(
     "lines, message",
     [
-        ([GOOD, "{not json"], "line 2: not valid JSON"),
-        ([GOOD, GOOD, json.dumps({k: v for k, v in row("q").items() if k != "input_field"})], "line 3: missing field 'input_field'"),
-        ([json.dumps(row("q", metric="f1"))], "line 1: unknown metric 'f1'"),
-        ([json.dumps({**row("q"), "task_type": "multichoice"})], "line 1: unknown task type 'multichoice'"),
-        ([json.dumps(row("q", "retrieval", truth=[]))], "line 1: metric 'hit rate@3' needs a non-empty list"),
-        ([GOOD, "[1, 2]"], "line 2: expected a JSON object"),
-        ([""], "no questions"),
+        ([GOOD, "{not json"], "bad.jsonl:2: invalid JSON"),
+        (
+            [GOOD, GOOD, json.dumps({k: v for k, v in row("q").items() if k != "input_field"})],
+            "bad.jsonl:3: missing field 'input_field'",
+        ),
+        ([json.dumps(row("q", metric="f1"))], "bad.jsonl:1: unknown metric 'f1'"),
+        ([json.dumps({**row("q"), "task_type": "multichoice"})], "bad.jsonl:1: unknown task type 'multichoice'"),
+        ([json.dumps(row("q", "retrieval", truth=[]))], "bad.jsonl:1: metric 'hit rate@3' needs a non-empty list"),
+        ([GOOD, "[1, 2]"], "bad.jsonl:2: expected a JSON object"),
+        ([""], "bad.jsonl: no questions"),
     ],
 )
 def test_bad_data_names_the_file_and_line(tmp_path, lines, message):
     path = write_lines(tmp_path / "bad.jsonl", lines)
-    with pytest.raises(ev.DataError, match=message) as info:
+    with pytest.raises(ev.InputError, match=message) as info:
         ev.load_questions(path)
     assert str(path) in str(info.value)
 
 
 def test_missing_files_and_bad_predictions_are_named(tmp_path):
-    with pytest.raises(ev.DataError, match="data file not found: .*nowhere.jsonl"):
+    with pytest.raises(ev.InputError, match=r"nowhere\.jsonl: file not found"):
         ev.load_questions(tmp_path / "nowhere.jsonl")
-    path = write_lines(tmp_path / "pred.jsonl", [json.dumps({"input_field": "q", "model_output_str": "1"}), json.dumps({"input_field": "q"})])
-    with pytest.raises(ev.DataError, match="pred.jsonl line 2: missing field 'model_output_str'"):
+    path = write_lines(
+        tmp_path / "pred.jsonl",
+        [json.dumps({"input_field": "q", "model_output_str": "1"}), json.dumps({"input_field": "q"})],
+    )
+    with pytest.raises(ev.InputError, match=r"pred\.jsonl:2: missing field 'model_output_str'"):
         ev.load_predictions(path)
 
 
@@ -225,14 +238,14 @@ def test_selecting_tasks_and_limits():
     rows = [row("a", task_name="t1"), row("b", "retrieval", [1], task_name="t2"), row("c", task_name="t3")]
     assert [r["input_field"] for r in ev.select_questions(rows, ["t1", "retrieval"])] == ["a", "b"]
     assert [r["input_field"] for r in ev.select_questions(rows, None, 2)] == ["a", "b"]
-    with pytest.raises(ev.DataError, match="no questions for 'task99'"):
+    with pytest.raises(ev.InputError, match="no questions for 'task99'"):
         ev.select_questions(rows, ["task99"])
 
 
 def test_example_set_covers_every_task_type_and_metric_in_its_own_words(dev_rows):
     rows = ev.load_questions(EXAMPLE)
     assert {r["task_type"] for r in rows} == set(ev.TASK_TYPES)
-    assert {r["metric"] for r in rows} == set(ev.metrics.METRICS)
+    assert {r["metric"] for r in rows} == set(metrics.METRICS)
     dev_prompts = {r["input_field"] for r in dev_rows}
     assert not [r for r in rows if r["input_field"] in dev_prompts]
 
@@ -240,21 +253,30 @@ def test_example_set_covers_every_task_type_and_metric_in_its_own_words(dev_rows
 def run_cli(*args):
     return subprocess.run(
         [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
     )
 
 
 def test_predictions_mode_end_to_end(tmp_path):
-    rows = [r for r in ev.load_questions(EXAMPLE) if r["metric"] not in ev.metrics.ENCODER_METRICS]
+    rows = [r for r in ev.load_questions(EXAMPLE) if r["metric"] not in metrics.ENCODER_METRICS]
     data = write_lines(tmp_path / "data.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
     # every answer right except the first multiple-choice one, which is left out
     dropped = next(i for i, r in enumerate(rows) if r["task_type"] == "multiple-choice")
     saved = [
-        json.dumps({"input_field": r["input_field"], "model_output_str": answer_text(r["task_type"], r["output_field"])}, ensure_ascii=False)
-        for i, r in enumerate(rows) if i != dropped
+        json.dumps(
+            {"input_field": r["input_field"], "model_output_str": answer_text(r["task_type"], r["output_field"])},
+            ensure_ascii=False,
+        )
+        for i, r in enumerate(rows)
+        if i != dropped
     ]
     predictions = write_lines(tmp_path / "pred.jsonl", saved)
-    result = run_cli("--data", data, "--predictions", predictions, "--report", tmp_path / "r.json", "--output", tmp_path / "o.jsonl")
+    result = run_cli(
+        "--data", data, "--predictions", predictions, "--report", tmp_path / "r.json", "--output", tmp_path / "o.jsonl"
+    )
     assert result.returncode == 0, result.stderr
     assert f"1 of {len(rows)} questions have no saved answer" in result.stdout
     assert "no model loaded" in result.stdout
@@ -272,7 +294,11 @@ def test_predictions_mode_end_to_end(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["input_field"] for r in records] == [r["input_field"] for r in rows]
     assert set(records[0]) >= {"input_field", "task_name", "task_type", "metric", "model_output_str", "parsed", "score"}
-    assert (records[dropped]["model_output_str"], records[dropped]["parsed"], records[dropped]["score"]) == ("", -1, 0.0)
+    assert (records[dropped]["model_output_str"], records[dropped]["parsed"], records[dropped]["score"]) == (
+        "",
+        -1,
+        0.0,
+    )
 
     # the answers file feeds straight back in and scores the same
     again = run_cli("--data", data, "--predictions", tmp_path / "o.jsonl", "--report", tmp_path / "r2.json")
@@ -284,7 +310,7 @@ def test_cli_reports_bad_data_with_its_line_and_the_default_data_it_uses(tmp_pat
     bad = write_lines(tmp_path / "bad.jsonl", [GOOD, json.dumps({"output_field": 1})])
     result = run_cli("--data", bad, "--predictions", tmp_path / "unused.jsonl")
     assert result.returncode == 2
-    assert f"{bad} line 2: missing field 'input_field'" in result.stderr
+    assert f"{bad}:2: missing field 'input_field'" in result.stderr
 
     default = REPO / "data" / "development.json"
     expected = default if default.is_file() else EXAMPLE
@@ -319,16 +345,34 @@ class EchoTruthModel:
 
 
 def test_model_mode_end_to_end_with_a_stand_in_model(tmp_path):
-    rows = [r for r in ev.load_questions(EXAMPLE) if r["metric"] not in ev.metrics.ENCODER_METRICS]
+    rows = [r for r in ev.load_questions(EXAMPLE) if r["metric"] not in metrics.ENCODER_METRICS]
     data = write_lines(tmp_path / "data.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
     table = {r["input_field"]: answer_text(r["task_type"], r["output_field"]) for r in rows}
     (tmp_path / "truth.json").write_text(json.dumps(table), encoding="utf-8")
     (tmp_path / "echo_model.py").write_text(FAKE_MODEL_MODULE, encoding="utf-8")
-    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path), "TRUTH_TABLE": str(tmp_path / "truth.json"), "CALL_LOG": str(tmp_path / "calls.jsonl")}
+    env = {
+        **__import__("os").environ,
+        "PYTHONPATH": str(tmp_path),
+        "TRUTH_TABLE": str(tmp_path / "truth.json"),
+        "CALL_LOG": str(tmp_path / "calls.jsonl"),
+    }
     result = subprocess.run(
-        [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", "--data", str(data), "--model", "echo_model:EchoTruthModel",
-         "--report", str(tmp_path / "r.json")],
-        capture_output=True, text=True, cwd=REPO, timeout=300, env=env,
+        [
+            sys.executable,
+            str(REPO / "local_evaluation.py"),
+            "--no-progress",
+            "--data",
+            str(data),
+            "--model",
+            "echo_model:EchoTruthModel",
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "PROJECTION, full hidden test" in result.stdout

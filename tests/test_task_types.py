@@ -5,8 +5,8 @@ import pytest
 
 from shopbench import parsing
 from shopbench.metrics import score_task
-from shopbench.spec import TaskSpec, TaskType
 from shopbench.settings import Settings
+from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import RULES, decoding_plan, default_answer, finalize, is_well_formed, rules_for
 
 MC = TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2, 3))

@@ -199,7 +199,8 @@ def test_entity_source_keeps_continuations_and_stops_at_labels():
 
 
 def test_order_as_a_purchase_is_no_ranking():
-    prompt = "A user bought a tent. Which products will the user order next?\n1. tarp\n2. kettle\n3. stakes\n4. lamp\nOutput: "
+    prompt = ("A user bought a tent. Which products will the user order next?\n"
+              "1. tarp\n2. kettle\n3. stakes\n4. lamp\nOutput: ")
     assert classify(prompt, False).task_type == "retrieval"
     ranked = "Put these in relevance order for 'tent'.\n1. tarp\n2. kettle\n3. stakes\nOutput: "
     assert classify(ranked, False).task_type == "ranking"

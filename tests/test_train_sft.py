@@ -80,7 +80,7 @@ def test_loss_falls_over_a_few_steps(trained):
 
 
 def test_adapter_merges_with_the_build_merge_command(trained, proxy_dir, tmp_path):
-    merge = pytest.importorskip("shopbench.build.merge", reason="the model-building merge module is not present")
+    merge = pytest.importorskip("shopbench.modelbuild.merge", reason="the model-building merge module is not present")
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 

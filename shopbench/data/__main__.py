@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from shopbench.data.build import build_dataset, load_config
-from shopbench.data.io import SourceError
+from shopbench.jsonl import InputError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.seed is not None:
             config["seed"] = args.seed
         summary = build_dataset(config, args.out)
-    except SourceError as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {summary['rows']} rows in {len(summary['shards'])} shard(s) to {args.out}")

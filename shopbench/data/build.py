@@ -5,25 +5,28 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tqdm import tqdm
 
 from shopbench.data import report
-from shopbench.data.io import SourceError, write_shards
+from shopbench.data.io import write_shards
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
-from shopbench.data.rows import Skips
-from shopbench.data.sources import amazon_m2, ecinstruct, esci, general, reviews2023
+from shopbench.data.rows import Skips, task_rng
+from shopbench.data.sources import Task, amazon_m2, ecinstruct, esci, general, reviews2023
+from shopbench.jsonl import InputError
 
-Builder = Callable[[dict, int, Skips], Iterator[dict]]
-BUILDERS: dict[str, Builder] = {
-    "esci": esci.build,
-    "reviews2023": reviews2023.build,
-    "amazon_m2": amazon_m2.build,
-    "ecinstruct": ecinstruct.build,
-    "mmlu": general.build_mmlu,
-    "alpaca": general.build_alpaca,
+# Source name -> its tasks. The name also keys each task's seeded generator, so renaming a
+# source changes its rows.
+SOURCES: dict[str, Callable[[dict, Skips], list[Task]]] = {
+    "esci": esci.tasks,
+    "reviews2023": reviews2023.tasks,
+    "amazon_m2": amazon_m2.tasks,
+    "ecinstruct": ecinstruct.tasks,
+    "mmlu": general.mmlu_tasks,
+    "alpaca": general.alpaca_tasks,
 }
 # Config keys that name files, resolved against the config file's folder.
 PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files"}
@@ -33,7 +36,7 @@ def load_config(path: str | Path) -> dict:
     """A YAML or JSON build config, with file paths made absolute from the config's folder."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"{path}: config file not found")
+        raise InputError(path, "config file not found")
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".yaml", ".yml"):
         import yaml
@@ -42,18 +45,17 @@ def load_config(path: str | Path) -> dict:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark else ""
-            raise SourceError(f"{path}{where}: invalid YAML: {exc}") from None
+            raise InputError(path, f"invalid YAML: {exc}", mark.line + 1 if mark else None) from None
     else:
         try:
             config = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
-        raise SourceError(f"{path}: a config needs a `sources` mapping")
-    unknown = sorted(set(config["sources"]) - set(BUILDERS))
+        raise InputError(path, "a config needs a `sources` mapping")
+    unknown = sorted(set(config["sources"]) - set(SOURCES))
     if unknown:
-        raise SourceError(f"{path}: unknown source(s) {unknown}; known: {sorted(BUILDERS)}")
+        raise InputError(path, f"unknown source(s) {unknown}; known: {sorted(SOURCES)}")
     base = path.parent
 
     def resolve(value):
@@ -69,12 +71,22 @@ def load_config(path: str | Path) -> dict:
     return config
 
 
+def source_rows(name: str, cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+    """Every task's rows of one source, task after task: each task draws from its own generator
+    (`task_rng(seed, source, task)`) and stops after `max_per_task` rows (no limit when unset)."""
+    limit = cfg.get("max_per_task")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InputError(None, f"{name}: max_per_task must be a whole number >= 0, got {limit!r}")
+    for task in SOURCES[name](cfg, skips):
+        yield from islice(task.rows(task_rng(seed, name, task.name)), limit)
+
+
 def build_rows(config: dict, skips: Skips) -> list[dict]:
     seed = int(config.get("seed", 0))
     rows: list[dict] = []
     for name, cfg in config["sources"].items():
         progress = tqdm(desc=f"building {name}", unit=" rows", leave=False)
-        for row in BUILDERS[name](cfg or {}, seed, skips):
+        for row in source_rows(name, cfg or {}, seed, skips):
             rows.append(row)
             progress.update()
         progress.close()

@@ -1,68 +1,14 @@
-"""Reading public source files with errors that name the file and line, and writing JSONL shards."""
+"""Reading public source tables (CSV, TSV, Parquet) with errors that name the file and line, and
+writing JSONL shards. JSON and JSON-lines files are read by `shopbench.jsonl`."""
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
-
-class SourceError(ValueError):
-    """A source file is missing or malformed; the message names the file and, where known, the line."""
-
-
-def _require(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"{path}: file not found")
-    return path
-
-
-def open_text(path: str | Path) -> io.TextIOBase:
-    """Plain or gzip-compressed text (the public dumps ship as .jsonl.gz and .json.gz too)."""
-    path = _require(path)
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """(line number, record) for each non-empty line; a line that is not a JSON object is an error."""
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-            if not isinstance(record, dict):
-                raise SourceError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            yield lineno, record
-
-
-def read_json_records(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Records from a JSON array file or a JSON-lines file (both forms are in circulation).
-
-    For an array the number given is the record's 1-based position, reported as `record N`."""
-    with open_text(path) as fh:
-        head = fh.read(4096).lstrip()
-    if not head.startswith("["):
-        yield from read_jsonl(path)
-        return
-    with open_text(path) as fh:
-        text = fh.read()
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    for index, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise SourceError(f"{path}: record {index}: expected a JSON object, got {type(record).__name__}")
-        yield index, record
+from shopbench.jsonl import InputError, open_text, read_jsonl
 
 
 def read_csv(path: str | Path, required: Iterable[str] = (), header: bool = True,
@@ -77,32 +23,33 @@ def read_csv(path: str | Path, required: Iterable[str] = (), header: bool = True
             names = reader.fieldnames or []
             missing = [c for c in required if c not in names]
             if missing:
-                raise SourceError(f"{path}:1: missing column(s) {missing}; found {names}")
+                raise InputError(path, f"missing column(s) {missing}; found {names}", 1)
         for row in reader:
             if None in row:
-                raise SourceError(f"{path}:{reader.line_num}: more fields than the header has")
+                raise InputError(path, "more fields than the header has", reader.line_num)
             if fieldnames and not header and any(row.get(c) is None for c in fieldnames):
-                raise SourceError(
-                    f"{path}:{reader.line_num}: expected {len(fieldnames)} fields, got fewer")
+                raise InputError(path, f"expected {len(fieldnames)} fields, got fewer", reader.line_num)
             yield reader.line_num, row
 
 
 def read_table(path: str | Path, required: Iterable[str] = ()) -> Iterator[tuple[int, dict]]:
     """Rows of a Parquet, CSV or TSV table as dicts; Parquet rows are numbered from 1 like lines."""
-    path = _require(path)
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
     required = list(required)
     if path.suffix == ".parquet":
         try:
             import pyarrow.parquet as pq
         except ImportError as exc:
-            raise SourceError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from exc
+            raise InputError(path, "reading Parquet needs pyarrow (pip install pyarrow)") from exc
         try:
             table = pq.read_table(path)
         except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-            raise SourceError(f"{path}: not a readable Parquet file: {exc}") from None
+            raise InputError(path, f"not a readable Parquet file: {exc}") from None
         missing = [c for c in required if c not in table.column_names]
         if missing:
-            raise SourceError(f"{path}: missing column(s) {missing}; found {table.column_names}")
+            raise InputError(path, f"missing column(s) {missing}; found {table.column_names}")
         for index, row in enumerate(table.to_pylist(), start=1):
             yield index, row
         return
@@ -111,7 +58,7 @@ def read_table(path: str | Path, required: Iterable[str] = ()) -> Iterator[tuple
             reader = csv.DictReader(fh, delimiter="\t")
             missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:
-                raise SourceError(f"{path}:1: missing column(s) {missing}; found {reader.fieldnames}")
+                raise InputError(path, f"missing column(s) {missing}; found {reader.fieldnames}", 1)
             for row in reader:
                 yield reader.line_num, row
         return
@@ -151,7 +98,7 @@ def read_shards(data_dir: str | Path, prefix: str = "train") -> list[dict]:
     data_dir = Path(data_dir)
     paths = sorted(data_dir.glob(f"{prefix}-*.jsonl"))
     if not paths:
-        raise SourceError(f"{data_dir}: no {prefix}-*.jsonl shards (build one with python -m shopbench.data build)")
+        raise InputError(data_dir, f"no {prefix}-*.jsonl shards (build one with python -m shopbench.data build)")
     rows = []
     for path in paths:
         rows.extend(record for _, record in read_jsonl(path))

@@ -3,12 +3,12 @@ dropped, so scores on the 96 dev questions stay an honest check of a tuned model
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from shopbench.jsonl import InputError, read_jsonl
 from shopbench.paths import dev_data_path
 
 _SPACE = re.compile(r"\s+")
@@ -66,16 +66,12 @@ class LeakFilter:
                 self.index.setdefault(gram, []).append(i)
 
     @classmethod
-    def from_file(cls, path: str | Path, threshold: float = DEFAULT_THRESHOLD) -> "LeakFilter":
+    def from_file(cls, path: str | Path, threshold: float = DEFAULT_THRESHOLD) -> LeakFilter:
         prompts = []
-        with Path(path).open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    prompts.append(json.loads(line)["input_field"])
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise ValueError(f"{path}:{lineno}: not a dev row with an input_field") from None
+        for lineno, row in read_jsonl(path):
+            if not isinstance(row.get("input_field"), str):
+                raise InputError(path, "not a dev row with an input_field", lineno)
+            prompts.append(row["input_field"])
         return cls(prompts, threshold)
 
     def similarity(self, prompt: str) -> float:

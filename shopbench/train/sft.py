@@ -81,7 +81,8 @@ def mean_loss(model, examples: list[dict]) -> float:
 
 def load_rows(data: str | Path, limit: int | None = None) -> list[dict]:
     """Rows of a built data folder (train-*.jsonl) or of one JSONL file."""
-    from shopbench.data.io import read_jsonl, read_shards
+    from shopbench.data.io import read_shards
+    from shopbench.jsonl import read_jsonl
 
     path = Path(data)
     rows = read_shards(path) if path.is_dir() else [r for _, r in read_jsonl(path)]
@@ -157,9 +158,18 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    log = {"model": str(model_dir), "data": str(data), "rows": len(rows), "trained_rows": len(examples),
-           "skipped_too_long": too_long, "losses": losses,
-           "probe_rows": len(probe), "probe_loss_before": loss_before, "probe_loss_after": loss_after, "seconds": round(time.time() - started, 2),
-           "settings": asdict(settings)}
+    log = {
+        "model": str(model_dir),
+        "data": str(data),
+        "rows": len(rows),
+        "trained_rows": len(examples),
+        "skipped_too_long": too_long,
+        "losses": losses,
+        "probe_rows": len(probe),
+        "probe_loss_before": loss_before,
+        "probe_loss_after": loss_after,
+        "seconds": round(time.time() - started, 2),
+        "settings": asdict(settings),
+    }
     (out_dir / "train_log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
     return log

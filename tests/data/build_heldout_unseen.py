@@ -498,7 +498,7 @@ for i, (t, size, k) in enumerate(RET_MORE):
 # --- further layouts -------------------------------------------------------------------------
 row("mc-option-letter", "Which item is a kitchen tool?\nOption A: whisk\nOption B: stapler\nOption C: sock\nOption D: lamp\nAnswer: ",
     True, task_type="multiple-choice", options=[0, 1, 2, 3])
-row("mc-one-based-inline", "Is '{}' dishwasher safe? Answer 1, 2 or 3.\n1. yes\n2. no\n3. not stated".format(PRODUCTS_EN[16]),
+row("mc-one-based-inline", f"Is '{PRODUCTS_EN[16]}' dishwasher safe? Answer 1, 2 or 3.\n1. yes\n2. no\n3. not stated",
     True, task_type="multiple-choice", options=[1, 2, 3])
 row("mc-de-context-zero", "Eigenschaften:\n1. Akku 12 V\n2. zwei Gänge\n3. LED-Licht\n4. Koffer\nWelches Produkt ist gemeint?\n"
     "0. Bohrschrauber\n1. Staubsauger\n2. Taschenlampe\nAntwort: ", True, task_type="multiple-choice", options=[0, 1, 2])
@@ -511,7 +511,7 @@ row("ret-hash", "Choose the 3 products for a home office:\n#1 desk lamp\n#2 gard
 row("rank-candidate", "Arrange the candidates by relevance to 'bluetooth speaker waterproof'.\nCandidate 1: JBL Flip 6\n"
     "Candidate 2: USB cable\nCandidate 3: Anker Soundcore Motion 100\nCandidate 4: Phone tripod\nOutput: ", False,
     task_type="ranking", items=[1, 2, 3, 4])
-row("ner-ja-color", "このタイトルの『色』に当たる語を抜き出してください：{}".format(PRODUCTS_JA[1]), False,
+row("ner-ja-color", f"このタイトルの『色』に当たる語を抜き出してください：{PRODUCTS_JA[1]}", False,
     task_type="named_entity_recognition")
 row("ner-de-entity", "Extrahiere alle Entitäten vom Typ 'Produkttyp' aus der Anfrage.\nAnfrage: laufschuhe damen wasserdicht\nAusgabe: ",
     False, task_type="named_entity_recognition")

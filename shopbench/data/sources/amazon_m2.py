@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
+from functools import partial
 
-from shopbench.data.io import SourceError, read_csv
-from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_MULTILINGUAL, Skips, make_row, task_rng
+from shopbench.data.io import read_csv
+from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_MULTILINGUAL, Skips, make_row
+from shopbench.data.sources import Task
 from shopbench.data.templates import LOCALE_LANGUAGE, clip, number_word, numbered, wording
+from shopbench.jsonl import InputError
 
 SOURCE = "amazon_m2"
 SESSION_COLUMNS = ("prev_items", "next_item", "locale")
@@ -44,7 +47,7 @@ def _bleu_ready(title: str, locale: str) -> bool:
 
 def _load(cfg: dict, skips: Skips):
     if "sessions" not in cfg or "products" not in cfg:
-        raise SourceError("amazon_m2: config needs `sessions` and `products` file paths")
+        raise InputError(None, "amazon_m2: config needs `sessions` and `products` file paths")
     products: dict[tuple[str, str], dict] = {}
     for line, row in read_csv(cfg["products"], PRODUCT_COLUMNS):
         title = " ".join(str(row.get("title") or "").split())
@@ -65,16 +68,12 @@ def _load(cfg: dict, skips: Skips):
     return sessions, products
 
 
-def next_product_rows(sessions, products, seed, skips, limit) -> Iterator[dict]:
+def next_product_rows(sessions, products, skips, rng) -> Iterator[dict]:
     task = "m2_next_product_retrieval"
-    rng = task_rng(seed, SOURCE, task)
     by_locale: dict[str, list[str]] = defaultdict(list)
     for (locale, pid) in sorted(products):
         by_locale[locale].append(pid)
-    count = 0
     for session in sessions:
-        if count >= limit:
-            return
         locale = session["locale"]
         history = [products.get((locale, pid)) for pid in session["prev"][-8:]]
         target = products.get((locale, session["next"]))
@@ -105,19 +104,14 @@ def next_product_rows(sessions, products, seed, skips, limit) -> Iterator[dict]:
         track = TRACK_BEHAVIOR if locale in ("UK", "US") else TRACK_MULTILINGUAL
         yield make_row(prompt, [chosen.index(session["next"]) + 1], "retrieval", "hit rate@3", SOURCE,
                        task, track)
-        count += 1
 
 
-def translation_rows(products, seed, skips, limit) -> Iterator[dict]:
+def translation_rows(products, skips, rng) -> Iterator[dict]:
     task = "m2_title_translation"
-    rng = task_rng(seed, SOURCE, task)
     locales_of: dict[str, list[str]] = defaultdict(list)
     for (locale, pid) in sorted(products):
         locales_of[pid].append(locale)
-    count = 0
     for pid in sorted(locales_of):
-        if count >= limit:
-            return
         locales = [loc for loc in locales_of[pid] if loc in LOCALE_LANGUAGE]
         if len(locales) < 2:
             continue  # sold in one locale only: nothing to translate, not a defect of the row
@@ -130,16 +124,11 @@ def translation_rows(products, seed, skips, limit) -> Iterator[dict]:
         prompt = wording(task, rng, title=products[(src, pid)]["title"], language=language, country=country)
         metric = "jp-bleu" if dst == "JP" else "bleu"
         yield make_row(prompt, target, "generation", metric, SOURCE, task, TRACK_MULTILINGUAL)
-        count += 1
 
 
-def attribute_title_rows(products, seed, skips, limit) -> Iterator[dict]:
+def attribute_title_rows(products, skips, rng) -> Iterator[dict]:
     task = "m2_title_generation"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for key in sorted(products):
-        if count >= limit:
-            return
         row = products[key]
         locale = key[0]
         fields = [(name, " ".join(str(row.get(name) or "").split()))
@@ -154,12 +143,12 @@ def attribute_title_rows(products, seed, skips, limit) -> Iterator[dict]:
         prompt = wording(task, rng, language=language, attributes=attributes)
         metric = "jp-bleu" if locale == "JP" else "bleu"
         yield make_row(prompt, row["title"], "generation", metric, SOURCE, task, TRACK_MULTILINGUAL)
-        count += 1
 
 
-def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
-    limit = int(cfg.get("max_per_task", 10**9))
+def tasks(cfg: dict, skips: Skips) -> list[Task]:
     sessions, products = _load(cfg, skips)
-    yield from next_product_rows(sessions, products, seed, skips, limit)
-    yield from translation_rows(products, seed, skips, limit)
-    yield from attribute_title_rows(products, seed, skips, limit)
+    return [
+        Task("m2_next_product_retrieval", partial(next_product_rows, sessions, products, skips)),
+        Task("m2_title_translation", partial(translation_rows, products, skips)),
+        Task("m2_title_generation", partial(attribute_title_rows, products, skips)),
+    ]

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterator
+from collections.abc import Iterator
+from functools import partial
 
-from shopbench.data.io import SourceError, as_paths, read_json_records
-from shopbench.data.rows import (TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_REASONING, Skips, make_row,
-                                 task_rng)
+from shopbench.data.io import as_paths
+from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_REASONING, Skips, make_row
+from shopbench.data.sources import Task
 from shopbench.data.templates import clip, mc_prompt, numbered, shuffled_options, wording
+from shopbench.jsonl import InputError, read_json_records
 
 SOURCE = "ecinstruct"
 TRACKS = {
@@ -181,31 +183,31 @@ def to_row(record: dict, rng) -> dict | None:
     return _yes_no(record, task, rng, track)
 
 
-def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+def _task_rows(records, skips, rng) -> Iterator[dict]:
+    for path, line, record in records:
+        row = to_row(record, rng)
+        if row is None:
+            skips.add(SOURCE, "ecinstruct_" + str(record["task"]).lower(), "output does not fit the task's shape",
+                      f"{path}:{line}")
+            continue
+        yield row
+
+
+def tasks(cfg: dict, skips: Skips) -> list[Task]:
+    """One task per ECInstruct task name, in order of first appearance in the files."""
     paths = as_paths(cfg.get("files"))
     if not paths:
-        raise SourceError("ecinstruct: config needs `files` (train.json and friends)")
-    limit = int(cfg.get("max_per_task", 10**9))
+        raise InputError(None, "ecinstruct: config needs `files` (train.json and friends)")
     splits = set(cfg.get("splits", ["train"]))
-    counts: dict[str, int] = {}
-    rngs: dict[str, object] = {}
+    by_name: dict[str, list[tuple]] = {}
     for path in paths:
         for line, record in read_json_records(path):
             missing = [f for f in ("task", "instruction", "input", "output") if f not in record]
             if missing:
-                raise SourceError(f"{path}:{line}: ECInstruct record lacks {missing}")
+                raise InputError(path, f"ECInstruct record lacks {missing}", line)
             if record.get("split") and record["split"] not in splits:
                 skips.add(SOURCE, "ecinstruct_" + str(record["task"]).lower(),
                           f"split {record['split']!r} not selected (config `splits`)", f"{path}:{line}")
                 continue
-            name = str(record["task"])
-            if counts.get(name, 0) >= limit:
-                continue
-            rng = rngs.setdefault(name, task_rng(seed, SOURCE, name))
-            row = to_row(record, rng)
-            if row is None:
-                skips.add(SOURCE, "ecinstruct_" + name.lower(), "output does not fit the task's shape",
-                          f"{path}:{line}")
-                continue
-            counts[name] = counts.get(name, 0) + 1
-            yield row
+            by_name.setdefault(str(record["task"]), []).append((path, line, record))
+    return [Task(name, partial(_task_rows, records, skips)) for name, records in by_name.items()]

@@ -20,15 +20,23 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterator
 
-from shopbench.data.io import SourceError, read_table
-from shopbench.data.rows import (TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, Skips,
-                                 make_row, task_rng)
-from shopbench.data.templates import (ESCI_RELATION_OPTIONS, clip, mc_prompt, number_word,
-                                      numbered, shuffled_options, wording)
+from shopbench.data.io import read_table
+from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, Skips, make_row
+from shopbench.data.sources import Task
+from shopbench.data.templates import (
+    ESCI_RELATION_OPTIONS,
+    clip,
+    mc_prompt,
+    number_word,
+    numbered,
+    shuffled_options,
+    wording,
+)
+from shopbench.jsonl import InputError
 
 SOURCE = "esci"
 EXAMPLE_COLUMNS = ("query", "query_id", "product_id", "product_locale", "esci_label")
@@ -52,7 +60,7 @@ def load_product_types(path: str | Path | None) -> list[str]:
         return sorted(set(DEFAULT_PRODUCT_TYPES))
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"{path}: file not found")
+        raise InputError(path, "file not found")
     types = [line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()]
     return sorted({t for t in types if t and not t.startswith("#")})
 
@@ -75,7 +83,7 @@ def product_type_spans(query: str, types: list[str]) -> list[str]:
 def _load(cfg: dict, skips: Skips) -> dict[str, list[dict]]:
     """Judged products grouped by query, each with its title joined from the products table."""
     if "examples" not in cfg or "products" not in cfg:
-        raise SourceError("esci: config needs `examples` and `products` file paths")
+        raise InputError(None, "esci: config needs `examples` and `products` file paths")
     titles = {}
     for _, row in read_table(cfg["products"], PRODUCT_COLUMNS):
         title = " ".join(str(row.get("product_title") or "").split())
@@ -103,14 +111,10 @@ def _track(locale: str, default: str) -> str:
     return default if str(locale).lower() == "us" else TRACK_MULTILINGUAL
 
 
-def relation_rows(by_query, seed, skips, limit) -> Iterator[dict]:
+def relation_rows(by_query, rng) -> Iterator[dict]:
     task = "esci_relation_mc"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for qid in sorted(by_query):
         for item in by_query[qid]:
-            if count >= limit:
-                return
             codes = list(ESCI_RELATION_OPTIONS)
             # Short labels (like the dev set's query-query relation task) or full descriptions.
             style = rng.randrange(2)
@@ -119,16 +123,11 @@ def relation_rows(by_query, seed, skips, limit) -> Iterator[dict]:
             stem = wording(task, rng, query=item["query"], title=clip(item["title"], 300))
             yield make_row(mc_prompt(stem, options), answer, "multiple-choice", "accuracy", SOURCE,
                            task, _track(item["locale"], TRACK_BEHAVIOR))
-            count += 1
 
 
-def ranking_rows(by_query, seed, skips, limit) -> Iterator[dict]:
+def ranking_rows(by_query, skips, rng) -> Iterator[dict]:
     task = "esci_ranking"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for qid in sorted(by_query):
-        if count >= limit:
-            return
         items = by_query[qid]
         positives = [it for it in items if GAINS[it["label"]] > 0]
         if len(items) < 3 or not positives:
@@ -145,16 +144,11 @@ def ranking_rows(by_query, seed, skips, limit) -> Iterator[dict]:
                          items=numbered([clip(it["title"], 200) for it in chosen]))
         yield make_row(prompt, gains, "ranking", "ndcg", SOURCE, task,
                        _track(chosen[0]["locale"], TRACK_BEHAVIOR))
-        count += 1
 
 
-def retrieval_rows(by_query, seed, skips, limit) -> Iterator[dict]:
+def retrieval_rows(by_query, skips, rng) -> Iterator[dict]:
     task = "esci_exact_retrieval"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for qid in sorted(by_query):
-        if count >= limit:
-            return
         items = by_query[qid]
         exact = [it for it in items if it["label"] == "E"]
         others = [it for it in items if it["label"] in ("C", "I")]
@@ -171,16 +165,11 @@ def retrieval_rows(by_query, seed, skips, limit) -> Iterator[dict]:
                          items=numbered([clip(it["title"], 200) for it in chosen]))
         yield make_row(prompt, truth, "retrieval", "hit rate@3", SOURCE, task,
                        _track(chosen[0]["locale"], TRACK_CONCEPTS))
-        count += 1
 
 
-def ner_rows(by_query, seed, skips, limit, types) -> Iterator[dict]:
+def ner_rows(by_query, types, skips, rng) -> Iterator[dict]:
     task = "esci_product_type_ner"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for qid in sorted(by_query):
-        if count >= limit:
-            return
         item = by_query[qid][0]
         spans = product_type_spans(item["query"], types)
         if not spans:
@@ -192,14 +181,14 @@ def ner_rows(by_query, seed, skips, limit, types) -> Iterator[dict]:
         prompt = wording(task, rng, query=item["query"])
         yield make_row(prompt, spans, "named_entity_recognition", "micro f1", SOURCE, task,
                        _track(item["locale"], TRACK_CONCEPTS))
-        count += 1
 
 
-def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
-    limit = int(cfg.get("max_per_task", 10**9))
+def tasks(cfg: dict, skips: Skips) -> list[Task]:
     by_query = _load(cfg, skips)
     types = load_product_types(cfg.get("product_types"))
-    yield from relation_rows(by_query, seed, skips, limit)
-    yield from ranking_rows(by_query, seed, skips, limit)
-    yield from retrieval_rows(by_query, seed, skips, limit)
-    yield from ner_rows(by_query, seed, skips, limit, types)
+    return [
+        Task("esci_relation_mc", partial(relation_rows, by_query)),
+        Task("esci_ranking", partial(ranking_rows, by_query, skips)),
+        Task("esci_exact_retrieval", partial(retrieval_rows, by_query, skips)),
+        Task("esci_product_type_ner", partial(ner_rows, by_query, types, skips)),
+    ]

@@ -14,12 +14,15 @@ Files read:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Iterator
 
-from shopbench.data.io import SourceError, as_paths, read_csv, read_json_records
-from shopbench.data.rows import TRACK_GENERAL, TRACK_REASONING, Skips, make_row, task_rng
+from shopbench.data.io import as_paths, read_csv
+from shopbench.data.rows import TRACK_GENERAL, TRACK_REASONING, Skips, make_row
+from shopbench.data.sources import Task
 from shopbench.data.templates import mc_prompt, shuffled_options, wording
+from shopbench.jsonl import InputError, read_json_records
 
 MMLU_FIELDS = ["question", "A", "B", "C", "D", "answer"]
 
@@ -29,18 +32,10 @@ def subject_of(path: Path) -> str:
     return name.replace("_", " ")
 
 
-def mmlu_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+def mmlu_rows(paths, skips: Skips, rng) -> Iterator[dict]:
     task = "mmlu_mc"
-    rng = task_rng(seed, "mmlu", task)
-    limit = int(cfg.get("max_per_task", 10**9))
-    paths = as_paths(cfg.get("files"))
-    if not paths:
-        raise SourceError("mmlu: config needs `files` (MMLU CSV files)")
-    count = 0
     for path in paths:
         for line, row in read_csv(path, header=False, fieldnames=MMLU_FIELDS):
-            if count >= limit:
-                return
             answer = str(row["answer"]).strip().upper()
             options = [str(row[c]).strip() for c in "ABCD"]
             if answer not in "ABCD" or len(answer) != 1 or not row["question"].strip() or not all(options):
@@ -50,21 +45,12 @@ def mmlu_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
             stem = wording(task, rng, question=row["question"].strip(), subject=subject_of(Path(path)))
             yield make_row(mc_prompt(stem, options), correct, "multiple-choice", "accuracy", "mmlu", task,
                            TRACK_REASONING)
-            count += 1
 
 
-def alpaca_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
+def alpaca_rows(paths, skips: Skips, rng) -> Iterator[dict]:
     task = "alpaca_generation"
-    rng = task_rng(seed, "alpaca", task)
-    limit = int(cfg.get("max_per_task", 10**9))
-    paths = as_paths(cfg.get("files"))
-    if not paths:
-        raise SourceError("alpaca: config needs `files` (alpaca_data_cleaned.json)")
-    count = 0
     for path in paths:
         for line, record in read_json_records(path):
-            if count >= limit:
-                return
             instruction = str(record.get("instruction") or "").strip()
             output = str(record.get("output") or "").strip()
             extra = str(record.get("input") or "").strip()
@@ -74,12 +60,17 @@ def alpaca_rows(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
             template = task if extra else "alpaca_generation_noinput"
             prompt = wording(template, rng, instruction=instruction, input=extra)
             yield make_row(prompt, output, "generation", "sent-transformer", "alpaca", task, TRACK_GENERAL)
-            count += 1
 
 
-def build_mmlu(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
-    yield from mmlu_rows(cfg, seed, skips)
+def mmlu_tasks(cfg: dict, skips: Skips) -> list[Task]:
+    paths = as_paths(cfg.get("files"))
+    if not paths:
+        raise InputError(None, "mmlu: config needs `files` (MMLU CSV files)")
+    return [Task("mmlu_mc", partial(mmlu_rows, paths, skips))]
 
 
-def build_alpaca(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
-    yield from alpaca_rows(cfg, seed, skips)
+def alpaca_tasks(cfg: dict, skips: Skips) -> list[Task]:
+    paths = as_paths(cfg.get("files"))
+    if not paths:
+        raise InputError(None, "alpaca: config needs `files` (alpaca_data_cleaned.json)")
+    return [Task("alpaca_generation", partial(alpaca_rows, paths, skips))]

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
+from functools import partial
 
-from shopbench.data.io import SourceError, as_paths, read_jsonl
-from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, Skips, make_row, task_rng
+from shopbench.data.io import as_paths
+from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, Skips, make_row
+from shopbench.data.sources import Task
 from shopbench.data.templates import ASPECT_CUES, clip, number_word, numbered, wording
+from shopbench.jsonl import InputError, read_jsonl
 
 SOURCE = "reviews2023"
 _WORD = re.compile(r"[a-z0-9]")
@@ -37,7 +40,7 @@ def _category(meta: dict) -> str:
 def _load(cfg: dict, skips: Skips) -> tuple[list[dict], dict[str, dict]]:
     review_paths = as_paths(cfg.get("reviews"))
     if not review_paths:
-        raise SourceError("reviews2023: config needs `reviews` (one or more review .jsonl files)")
+        raise InputError(None, "reviews2023: config needs `reviews` (one or more review .jsonl files)")
     meta: dict[str, dict] = {}
     for path in as_paths(cfg.get("meta")):
         for line, record in read_jsonl(path):
@@ -64,10 +67,9 @@ def _load(cfg: dict, skips: Skips) -> tuple[list[dict], dict[str, dict]]:
     return reviews, meta
 
 
-def rating_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
+def rating_rows(reviews, meta, rng) -> Iterator[dict]:
     task = "reviews_rating_mc"
-    rng = task_rng(seed, SOURCE, task)
-    for review in reviews[:limit]:
+    for review in reviews:
         info = meta.get(review["asin"], {})
         prompt = wording(task, rng, category=_category(info), product=info.get("title", "this product"),
                          title=review["title"] or "(no title)", text=clip(review["text"], 1500))
@@ -75,18 +77,14 @@ def rating_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
                        task, TRACK_BEHAVIOR)
 
 
-def snippet_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
+def snippet_rows(reviews, meta, skips, rng) -> Iterator[dict]:
     task = "reviews_snippet_retrieval"
-    rng = task_rng(seed, SOURCE, task)
     by_product: dict[str, list[str]] = defaultdict(list)
     for review in reviews:
         if review["title"] and review["asin"] in meta:
             by_product[review["asin"]].append(review["title"])
     pool = [(a, t) for a in sorted(by_product) for t in dict.fromkeys(by_product[a])]
-    count = 0
     for asin in sorted(by_product):
-        if count >= limit:
-            return
         own = list(dict.fromkeys(by_product[asin]))
         k = rng.randint(1, min(3, len(own)))
         want = rng.randint(k + 2, 15) - k
@@ -110,7 +108,6 @@ def snippet_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
         prompt = wording(task, rng, product=clip(info["title"], 200), category=_category(info),
                          n=n, k=number_word(k, rng), items=numbered([clip(t, 150) for t, _ in chosen]))
         yield make_row(prompt, truth, "retrieval", "hit rate@3", SOURCE, task, TRACK_CONCEPTS)
-        count += 1
 
 
 def covered_aspects(text: str) -> list[str]:
@@ -120,13 +117,9 @@ def covered_aspects(text: str) -> list[str]:
             if any(re.search(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", low) for cue in cues)]
 
 
-def aspect_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
+def aspect_rows(reviews, meta, skips, rng) -> Iterator[dict]:
     task = "reviews_aspect_retrieval"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for review in reviews:
-        if count >= limit:
-            return
         covered = covered_aspects(review["text"])
         uncovered = [a for a in ASPECT_CUES if a not in covered]
         if not covered or len(uncovered) < 2:
@@ -142,16 +135,11 @@ def aspect_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
                          text=clip(review["text"], 1500), n=n, k=k, n_word=number_word(n, rng),
                          k_word=number_word(k, rng), items=numbered([a for a, _ in chosen], sep))
         yield make_row(prompt, truth, "retrieval", "hit rate@3", SOURCE, task, TRACK_CONCEPTS)
-        count += 1
 
 
-def title_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
+def title_rows(reviews, meta, skips, rng) -> Iterator[dict]:
     task = "reviews_title_generation"
-    rng = task_rng(seed, SOURCE, task)
-    count = 0
     for review in reviews:
-        if count >= limit:
-            return
         # ROUGE-L tokenises to lower-case ASCII words: a title without one cannot be scored.
         if not _WORD.search(review["title"].lower()):
             skips.add(SOURCE, task, "review title has no ASCII word for ROUGE-L", review["where"])
@@ -160,13 +148,13 @@ def title_rows(reviews, meta, seed, skips, limit) -> Iterator[dict]:
         prompt = wording(task, rng, category=_category(info), product=clip(info.get("title", "this product"), 200),
                          text=clip(review["text"], 1500))
         yield make_row(prompt, review["title"], "generation", "rougel", SOURCE, task, TRACK_CONCEPTS)
-        count += 1
 
 
-def build(cfg: dict, seed: int, skips: Skips) -> Iterator[dict]:
-    limit = int(cfg.get("max_per_task", 10**9))
+def tasks(cfg: dict, skips: Skips) -> list[Task]:
     reviews, meta = _load(cfg, skips)
-    yield from rating_rows(reviews, meta, seed, skips, limit)
-    yield from snippet_rows(reviews, meta, seed, skips, limit)
-    yield from aspect_rows(reviews, meta, seed, skips, limit)
-    yield from title_rows(reviews, meta, seed, skips, limit)
+    return [
+        Task("reviews_rating_mc", partial(rating_rows, reviews, meta)),
+        Task("reviews_snippet_retrieval", partial(snippet_rows, reviews, meta, skips)),
+        Task("reviews_aspect_retrieval", partial(aspect_rows, reviews, meta, skips)),
+        Task("reviews_title_generation", partial(title_rows, reviews, meta, skips)),
+    ]

@@ -17,25 +17,17 @@ from pathlib import Path
 
 import torch
 
-from shopbench.build.outdir import (
-    BuildError,
-    check_out_dir,
-    progress_bar,
-    read_config,
-    record_step,
-)
-from shopbench.build.safetensors_io import (
+from shopbench.modelbuild.safetensors_io import (
     DTYPES,
     RawCopy,
     TensorInfo,
     TensorPlan,
-    copy_side_files,
     model_tensors,
     read_header,
     read_tensor,
     write_model_tensors,
 )
-from shopbench.staging import staged_output
+from shopbench.modelbuild.step import BuildError, BuildStep, progress_bar, read_config
 
 DEFAULT_MAX_SHARD_BYTES = 5 * 1000**3
 
@@ -211,9 +203,8 @@ def merge_adapters(
     adapters = [(Path(p), float(a)) for p, a in adapters]
     if not adapters:
         raise BuildError("no adapters given")
-    if not base_dir.is_dir():
-        raise BuildError(f"base model folder {base_dir} does not exist")
-    out_dir = check_out_dir(out_dir, force, [base_dir] + [p for p, _ in adapters])
+    step = BuildStep.start("merge", base_dir, out_dir, force=force, other_inputs=[p for p, _ in adapters],
+                           what="base model folder")
     if max_shard_bytes <= 0:
         raise BuildError(f"max shard size must be positive, got {max_shard_bytes}")
     base_config = read_config(base_dir)
@@ -236,18 +227,10 @@ def merge_adapters(
         return weight.to(DTYPES[info.dtype])
 
     plans = [TensorPlan(name, info.dtype, info.shape) for name, info in base_tensors.items()]
-    with staged_output(out_dir) as stage:
-        copy_side_files(base_dir, stage)
+    details = {
+        "base": str(base_dir.resolve()),
+        "adapters": [{"path": str(ad.path.resolve()), "alpha": ad.alpha, "modules": len(ad.pairs)} for ad in loaded],
+    }
+    with step.output(details) as stage:
         write_model_tensors(stage, plans, produce, max_shard_bytes, progress_bar("merge", progress))
-        record_step(
-            stage,
-            base_dir,
-            {
-                "step": "merge",
-                "base": str(base_dir.resolve()),
-                "adapters": [
-                    {"path": str(ad.path.resolve()), "alpha": ad.alpha, "modules": len(ad.pairs)} for ad in loaded
-                ],
-            },
-        )
-    return out_dir
+    return step.out_dir

@@ -22,24 +22,15 @@ from pathlib import Path
 
 import torch
 
-from shopbench.build.outdir import (
-    BuildError,
-    check_out_dir,
-    progress_bar,
-    read_config,
-    record_step,
-    text_config,
-)
-from shopbench.build.safetensors_io import (
+from shopbench.modelbuild.safetensors_io import (
     DTYPES,
     RawCopy,
     TensorPlan,
-    copy_side_files,
     model_tensors,
     read_tensor,
     write_model_tensors,
 )
-from shopbench.staging import staged_output
+from shopbench.modelbuild.step import BuildError, BuildStep, progress_bar, read_config, text_config
 
 DEFAULT_MAX_SHARD_BYTES = 5 * 1000**3
 
@@ -164,9 +155,7 @@ def pad_mlp(
     """Write a copy of the model whose MLP intermediate size is padded with zeros to the
     smallest size that splits into tp_size shards of whole group_size groups."""
     model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise BuildError(f"model folder {model_dir} does not exist")
-    out_dir = check_out_dir(out_dir, force, [model_dir])
+    step = BuildStep.start("pad", model_dir, out_dir, force=force)
     config = read_config(model_dir)
     check_tp_layout(config, tp_size, group_size)
     awq = awq_layout(config, group_size)
@@ -198,22 +187,16 @@ def pad_mlp(
         return out
 
     plans = [plan_for(name, info) for name, info in tensors.items()]
-    with staged_output(out_dir) as stage:
-        copy_side_files(model_dir, stage)
+    details = {
+        "model": str(model_dir.resolve()),
+        "tp_size": tp_size,
+        "group_size": group_size,
+        "intermediate_size": [old, new],
+        "format": "awq-gemm" if awq else "float",
+    }
+    with step.output(details) as stage:
         new_config = json.loads(json.dumps(config))
         text_config(new_config)["intermediate_size"] = new
         (stage / "config.json").write_text(json.dumps(new_config, indent=2) + "\n")
         write_model_tensors(stage, plans, produce, max_shard_bytes, progress_bar("pad", progress))
-        record_step(
-            stage,
-            model_dir,
-            {
-                "step": "pad",
-                "model": str(model_dir.resolve()),
-                "tp_size": tp_size,
-                "group_size": group_size,
-                "intermediate_size": [old, new],
-                "format": "awq-gemm" if awq else "float",
-            },
-        )
-    return out_dir
+    return step.out_dir

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 
@@ -206,7 +206,7 @@ def _write_one(fh, plan: TensorPlan, produced) -> None:
 def write_model_tensors(
     out_dir: Path,
     plans: list[TensorPlan],
-    produce: Callable[[TensorPlan], "torch.Tensor | RawCopy"],
+    produce: Callable[[TensorPlan], torch.Tensor | RawCopy],
     max_shard_bytes: int,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> list[Path]:

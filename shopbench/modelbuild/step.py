@@ -1,10 +1,23 @@
-"""Output folders of the build steps: refuse to overwrite, write to a staging folder, keep a
-record of the steps that made a model."""
+"""The frame every model-building step shares: check the source and output folders before any
+work, write to a staging folder that replaces the output only on success, copy the source's side
+files (config, tokenizer, chat template), and append the step to the record the folder carries.
+
+    step = BuildStep.start("pad", model_dir, out_dir, force=force)
+    ...                                    # validate and plan; nothing written yet
+    with step.output(details) as stage:    # side files already copied into `stage`
+        ...                                # write weights (and a changed config.json)
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from shopbench.modelbuild.safetensors_io import copy_side_files
+from shopbench.staging import staged_output
 
 RECORD_NAME = "shopbench_build.json"
 
@@ -37,6 +50,35 @@ def record_step(stage: Path, source_dir: Path, step: dict) -> None:
             steps = []
     steps.append(step)
     (Path(stage) / RECORD_NAME).write_text(json.dumps({"steps": steps}, indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One step from a source model folder to a new output folder."""
+
+    name: str  # "merge", "quantize", "pad": recorded as the step's name
+    source: Path  # the model folder whose side files and record the output inherits
+    out_dir: Path
+
+    @classmethod
+    def start(cls, name: str, source, out_dir, *, force: bool, other_inputs=(), what: str = "model folder"
+              ) -> BuildStep:
+        """Check that the source exists and that the output folder may be written (absent, or
+        `force`, and overlapping no input) before any work is done."""
+        source = Path(source)
+        if not source.is_dir():
+            raise BuildError(f"{what} {source} does not exist")
+        out_dir = check_out_dir(out_dir, force, [source, *map(Path, other_inputs)])
+        return cls(name, source, out_dir)
+
+    @contextlib.contextmanager
+    def output(self, details: dict) -> Iterator[Path]:
+        """A staging folder holding the source's side files; on success it gets this step's
+        record and replaces the output folder, on failure it is removed."""
+        with staged_output(self.out_dir) as stage:
+            copy_side_files(self.source, stage)
+            yield stage
+            record_step(stage, self.source, {"step": self.name, **details})
 
 
 def read_config(model_dir: Path) -> dict:

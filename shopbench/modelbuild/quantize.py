@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from shopbench.build.calibration import (
+from shopbench.modelbuild.calibration import (
     calibration_blocks,
     calibration_texts,
     default_calibration_path,
@@ -20,15 +20,7 @@ from shopbench.build.calibration import (
     read_calibration_rows,
     select_rows,
 )
-from shopbench.build.outdir import (
-    BuildError,
-    check_out_dir,
-    read_config,
-    record_step,
-    text_config,
-)
-from shopbench.build.safetensors_io import copy_side_files
-from shopbench.staging import staged_output
+from shopbench.modelbuild.step import BuildError, BuildStep, read_config, text_config
 
 AWQ_REQUIREMENTS = "requirements/awq.txt"
 DEFAULT_GROUP_SIZE = 128
@@ -107,11 +99,9 @@ def quantize_awq(
     force: bool = False,
 ) -> Path:
     """Quantise a merged, unpadded model to AWQ int4 GEMM in fp16 and write it to out_dir (pad
-    the result for tensor parallelism afterwards: see shopbench.build.pad)."""
+    the result for tensor parallelism afterwards: see shopbench.modelbuild.pad)."""
     model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise BuildError(f"model folder {model_dir} does not exist")
-    out_dir = check_out_dir(out_dir, force, [model_dir])
+    step = BuildStep.start("quantize", model_dir, out_dir, force=force)
     check_quantizable(read_config(model_dir), group_size)
     tokenizer, blocks, stats = build_calibration(model_dir, calib_path, max_samples, max_seq_len)
     AutoAWQForCausalLM = import_autoawq()
@@ -135,14 +125,9 @@ def quantize_awq(
         max_calib_seq_len=max_seq_len,
         n_parallel_calib_samples=n_parallel_calib_samples,
     )
-    with staged_output(out_dir) as stage:
-        copy_side_files(model_dir, stage)
+    details = {"model": str(model_dir.resolve()), "method": "awq", "quant_config": awq_quant_config(group_size),
+               "calibration": stats}
+    with step.output(details) as stage:
         model.save_quantized(str(stage))
         _declare_fp16(stage / "config.json")
-        record_step(
-            stage,
-            model_dir,
-            {"step": "quantize", "model": str(model_dir.resolve()), "method": "awq",
-             "quant_config": awq_quant_config(group_size), "calibration": stats},
-        )
-    return out_dir
+    return step.out_dir

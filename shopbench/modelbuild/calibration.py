@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shopbench.build.outdir import BuildError
+from shopbench.jsonl import InputError, read_jsonl
+from shopbench.modelbuild.step import BuildError
 from shopbench.paths import dev_data_candidates, dev_data_path
 from shopbench.prompts import answer_text, chat_messages
 
@@ -24,41 +25,19 @@ def default_calibration_path() -> Path:
 
 
 def read_calibration_rows(path) -> list[dict]:
-    """Rows of a JSON-lines file (or one JSON array) with input_field, output_field, task_type."""
-    path = Path(path)
-    if not path.exists():
-        raise BuildError(f"calibration file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            items = list(enumerate(json.loads(text), start=1))
-        except json.JSONDecodeError as exc:
-            raise BuildError(f"{path}: line {exc.lineno}: {exc.msg}") from None
-        where = "item"
-    else:
-        items = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append((lineno, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise BuildError(f"{path}: line {lineno}: {exc.msg}") from None
-        where = "line"
+    """Rows of a JSON-lines file (the dev-set format) with input_field, output_field, task_type."""
     rows = []
-    for pos, row in items:
-        if not isinstance(row, dict):
-            raise BuildError(f"{path}: {where} {pos}: expected a JSON object")
+    for pos, row in read_jsonl(path):
         missing = [f for f in REQUIRED_FIELDS if f not in row]
         if missing:
-            raise BuildError(f"{path}: {where} {pos}: missing {missing}")
+            raise InputError(path, f"missing {missing}", pos)
         try:
             answer_text(row["task_type"], row["output_field"])
         except (ValueError, TypeError, IndexError) as exc:
-            raise BuildError(f"{path}: {where} {pos}: {exc}") from None
+            raise InputError(path, str(exc), pos) from None
         rows.append(row)
     if not rows:
-        raise BuildError(f"{path}: no calibration rows")
+        raise InputError(path, "no calibration rows")
     return rows
 
 

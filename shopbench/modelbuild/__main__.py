@@ -1,4 +1,4 @@
-"""python -m shopbench.build {merge,quantize,pad}: the model building steps (AWQ: merge, quantize, pad)."""
+"""python -m shopbench.modelbuild {merge,quantize,pad}: the model building steps (AWQ: merge, quantize, pad)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ def parse_size(text: str) -> int:
 
 
 def _adapter(text: str):
-    from shopbench.build.merge import parse_adapter_arg
+    from shopbench.modelbuild.merge import parse_adapter_arg
 
     return parse_adapter_arg(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m shopbench.build", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m shopbench.modelbuild", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p):
@@ -71,17 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args) -> Path:
     if args.command == "merge":
-        from shopbench.build.merge import merge_adapters
+        from shopbench.modelbuild.merge import merge_adapters
 
         return merge_adapters(args.base, args.adapter, args.out, force=args.force,
                               max_shard_bytes=args.max_shard_size, check_base_name=not args.skip_base_name_check,
                               progress=not args.no_progress)
     if args.command == "pad":
-        from shopbench.build.pad import pad_mlp
+        from shopbench.modelbuild.pad import pad_mlp
 
         return pad_mlp(args.model, args.out, args.tp_size, args.group_size, force=args.force,
                        max_shard_bytes=args.max_shard_size, progress=not args.no_progress)
-    from shopbench.build.quantize import quantize_awq
+    from shopbench.modelbuild.quantize import quantize_awq
 
     return quantize_awq(args.model, args.out, calib_path=args.calib, max_samples=args.max_samples,
                         max_seq_len=args.max_seq_len, group_size=args.group_size,

@@ -47,12 +47,33 @@ def engine_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+# --- inherited environment: what the engine cannot run without wins, and says so ------------
+# The V1 model runner is the one whose per-request logits-processor interface the processors
+# are written against (and the one the CPU build runs): an inherited V2 choice would break them.
+REQUIRED_ENV = ("VLLM_USE_V2_MODEL_RUNNER",)
+
+
+def environment_updates(wanted: dict[str, str], current) -> tuple[dict[str, str], list[str]]:
+    """The variables to set and a warning per inherited value overridden: a required variable
+    is always set to the profile's value, any other only where the environment lacks it."""
+    updates, warnings = {}, []
+    for key, value in wanted.items():
+        if key not in current:
+            updates[key] = value
+        elif key in REQUIRED_ENV and current[key] != value:
+            updates[key] = value
+            warnings.append(f"{key}={current[key]} in the environment overridden with {value}: "
+                            f"the ShopBench logits processors need the V1 model runner")
+    return updates, warnings
+# --- end inherited environment ----------------------------------------------------------------
+
+
 class VllmEngine:
     def __init__(self, settings: Settings):
-        # The V1 model runner is the one whose per-request logits-processor interface the
-        # processors are written against (and the one the CPU build runs).
-        for key, value in engine_environment(settings).items():
-            os.environ.setdefault(key, value)
+        updates, warnings = environment_updates(engine_environment(settings), os.environ)
+        for warning in warnings:
+            log.warning(warning)
+        os.environ.update(updates)
         from vllm import LLM
 
         from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids

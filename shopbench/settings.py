@@ -53,6 +53,24 @@ def read_user_config(path: Path = USER_CONFIG) -> dict:
     return {name: getattr(module, name) for name in dir(module) if name.isupper()}
 
 
+# --- yes/no settings: a string "False" must not read as true -------------------------------
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0", ""}
+
+
+def flag(values: dict, name: str, default: bool) -> bool:
+    """A yes/no setting: a bool, 0/1, or one of true/false, yes/no, on/off (any case)."""
+    value = values.get(name, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+# --- end yes/no settings ---------------------------------------------------------------------
+
+
 def _gpu_ready(model_path: Path) -> bool:
     if not (model_path / "config.json").exists():
         return False
@@ -90,7 +108,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
             quantization=values.get("QUANTIZATION", "awq"),
             dtype=values.get("DTYPE", "float16"),
             attention_backend=values.get("ATTENTION_BACKEND", "TRITON_ATTN"),
-            mc_calibration=bool(values.get("MC_CALIBRATION", False)),
+            mc_calibration=flag(values, "MC_CALIBRATION", False),
             **common,
         )
     if profile != "cpu":
@@ -103,7 +121,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         memory_utilization=float(values.get("CPU_MEMORY_UTILIZATION", 0.3)),
         max_model_len=int(values.get("CPU_MAX_MODEL_LEN", 4096)),
         dtype=values.get("CPU_DTYPE", "float32"),
-        mc_calibration=bool(values.get("CPU_MC_CALIBRATION", True)),
+        mc_calibration=flag(values, "CPU_MC_CALIBRATION", True),
         **common,
     )
 

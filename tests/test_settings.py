@@ -40,3 +40,33 @@ def test_bad_settings_are_rejected(bad):
     base = dict(profile="cpu", model_path="x")
     with pytest.raises(ValueError):
         Settings(**{**base, **bad})
+
+
+@pytest.mark.parametrize("value, expected", [("False", False), ("false", False), ("0", False), ("no", False),
+                                             ("off", False), ("True", True), ("yes", True), ("1", True),
+                                             (True, True), (False, False), (0, False), (1, True)])
+def test_mc_calibration_reads_strings_as_yes_or_no(tmp_path, value, expected):
+    (tmp_path / "config.json").write_text("{}")
+    settings = resolve({"MODEL_PATH": str(tmp_path), "MC_CALIBRATION": value}, profile="gpu")
+    assert settings.mc_calibration is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "Flase", 2, 0.5, None])
+def test_a_yes_or_no_setting_that_is_neither_names_the_setting(tmp_path, value):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="MC_CALIBRATION"):
+        resolve({"MODEL_PATH": str(tmp_path), "MC_CALIBRATION": value}, profile="gpu")
+
+
+def test_an_inherited_v2_model_runner_is_overridden_with_a_warning(tmp_path):
+    from shopbench.engine import environment_updates
+
+    (tmp_path / "config.json").write_text("{}")
+    wanted = engine_environment(resolve({"MODEL_PATH": str(tmp_path)}, profile="gpu"))
+    updates, warnings = environment_updates(wanted, {"VLLM_USE_V2_MODEL_RUNNER": "1", "TOKENIZERS_PARALLELISM": "true"})
+    assert updates["VLLM_USE_V2_MODEL_RUNNER"] == "0"
+    assert len(warnings) == 1 and "VLLM_USE_V2_MODEL_RUNNER=1" in warnings[0]
+    # A variable the processors do not depend on stays the user's choice.
+    assert "TOKENIZERS_PARALLELISM" not in updates
+    updates, warnings = environment_updates(wanted, {})
+    assert updates == wanted and warnings == []

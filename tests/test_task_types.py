@@ -129,3 +129,9 @@ def test_canonical_answer_texts():
     assert rules_for(TaskType.RANKING).answer_text([0.1, 1.0, 0.0, 1.0, 0.01]) == "2,4,1,5,3"
     assert rules_for(TaskType.NER).answer_text(["sony", "bose"]) == "sony, bose"
     assert rules_for(TaskType.GENERATION).answer_text(["first", "second"]) == "first"
+
+
+@pytest.mark.parametrize("cue", ["输出：", "答案：", "输出:", "Output: "])
+def test_entity_default_of_a_chinese_prompt_is_a_word_of_its_content(cue):
+    prompt = f"从商品标题中找出品牌名称。\n商品标题：耐克 男子 跑步鞋\n{cue}"
+    assert default_answer(NER, prompt) in ("耐克", "男子", "跑步鞋")

@@ -11,7 +11,9 @@ from ..spec import TaskSpec, TaskType
 from .base import DecodingPlan, TaskTypeRules
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
-_CUE_LINE = regex.compile(r"\s*(output|answer|response)\s*:?\s*", regex.I)
+# Label and cue colons come in ASCII and full width (Chinese prompts write "输出：").
+_COLON = regex.compile(r"[:：]")
+_CUE_LINE = regex.compile(r"\s*(output|answer|response|输出|答案|回答|结果)\s*[:：]?\s*", regex.I)
 
 
 class NamedEntities(TaskTypeRules):
@@ -31,7 +33,7 @@ class NamedEntities(TaskTypeRules):
     def default_answer(self, spec: TaskSpec, prompt: str) -> str:
         # Some word of the prompt's last content line beats an empty list, which always scores 0.
         for line in reversed(prompt.splitlines()):
-            words = _WORD.findall(line.split(":", 1)[-1])
+            words = _WORD.findall(_COLON.split(line, 1)[-1])
             if words and not _CUE_LINE.fullmatch(line):
                 return max(words, key=len)
         return "product"

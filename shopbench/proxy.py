@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 
-from .staging import staged_output
+from .staging import OutputConflict, claim, staged_output
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FOLDER_NAME = "smollm2-135m-instruct-hf"
@@ -35,11 +36,21 @@ def gguf_path() -> Path:
 def proxy_model_dir() -> Path:
     """The converted proxy folder, built on first use and reused afterwards."""
     target = cache_root() / FOLDER_NAME
-    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+    if _complete(target):
         return target
-    with staged_output(target) as stage:
-        _convert(gguf_path(), stage)
+    try:
+        # An incomplete folder found now is a crashed conversion's: this run may replace it.
+        with staged_output(target, claim(target, None)) as stage:
+            _convert(gguf_path(), stage)
+    except OutputConflict as exc:
+        if not _complete(target):
+            raise
+        shutil.rmtree(exc.stage, ignore_errors=True)  # another process converted it meanwhile
     return target
+
+
+def _complete(target: Path) -> bool:
+    return (target / "config.json").exists() and any(target.glob("*.safetensors"))
 
 
 def _convert(gguf_file: Path, out_dir: Path) -> None:

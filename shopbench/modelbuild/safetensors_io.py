@@ -97,6 +97,14 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
     return out
 
 
+def check_shard_name(index: Path, name) -> None:
+    """A shard an index lists must be a file of the model folder itself: a name with a folder
+    part, `..` or an absolute path would read weights from elsewhere (symlinked shards, as in a
+    Hugging Face cache snapshot, are fine: only the name is checked)."""
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"{index}: shard name {name!r} is not a file name inside the model folder")
+
+
 def model_tensors(model_dir: Path) -> dict[str, TensorInfo]:
     """Every tensor of a Hugging Face folder (one file or an index of shards), in file order."""
     model_dir = Path(model_dir)
@@ -106,7 +114,11 @@ def model_tensors(model_dir: Path) -> dict[str, TensorInfo]:
             weight_map = json.loads(index.read_text())["weight_map"]
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{index}: not a safetensors index ({exc})") from None
+        if not isinstance(weight_map, dict):
+            raise ValueError(f"{index}: weight_map is not a mapping of tensor names to shard files")
         files = list(dict.fromkeys(weight_map.values()))
+        for name in files:
+            check_shard_name(index, name)
     elif (model_dir / SINGLE_NAME).exists():
         weight_map, files = None, [SINGLE_NAME]
     else:

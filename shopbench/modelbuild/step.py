@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopbench.modelbuild.safetensors_io import copy_side_files
-from shopbench.staging import staged_output
+from shopbench.staging import Claim, claim, staged_output
 
 RECORD_NAME = "shopbench_build.json"
 
@@ -32,6 +32,9 @@ def check_out_dir(out_dir: Path, force: bool, inputs: list[Path]) -> Path:
         raise BuildError(f"output folder {out_dir} already exists; pick another or pass --force to replace it")
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildError(f"output path {out_dir} exists and is not a folder")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / RECORD_NAME).is_file():
+        raise BuildError(f"output folder {out_dir} holds no {RECORD_NAME}, so no build step wrote it; "
+                         "--force replaces only a build's output: remove it yourself or pick another folder")
     for src in inputs:
         src = Path(src).resolve()
         if out_dir == src or src in out_dir.parents or out_dir in src.parents:
@@ -59,6 +62,7 @@ class BuildStep:
     name: str  # "merge", "quantize", "pad": recorded as the step's name
     source: Path  # the model folder whose side files and record the output inherits
     out_dir: Path
+    replaces: Claim | None = None  # the existing output folder --force may replace
 
     @classmethod
     def start(cls, name: str, source, out_dir, *, force: bool, other_inputs=(), what: str = "model folder"
@@ -69,13 +73,14 @@ class BuildStep:
         if not source.is_dir():
             raise BuildError(f"{what} {source} does not exist")
         out_dir = check_out_dir(out_dir, force, [source, *map(Path, other_inputs)])
-        return cls(name, source, out_dir)
+        return cls(name, source, out_dir, claim(out_dir, RECORD_NAME))
 
     @contextlib.contextmanager
     def output(self, details: dict) -> Iterator[Path]:
         """A staging folder holding the source's side files; on success it gets this step's
-        record and replaces the output folder, on failure it is removed."""
-        with staged_output(self.out_dir) as stage:
+        record and takes the output folder's place (replacing only the build output found at the
+        start, see `shopbench.staging`), on failure it is removed."""
+        with staged_output(self.out_dir, self.replaces) as stage:
             copy_side_files(self.source, stage)
             yield stage
             record_step(stage, self.source, {"step": self.name, **details})

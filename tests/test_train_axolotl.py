@@ -64,7 +64,7 @@ def test_datasets_hold_the_chat_with_the_task_type_system_prompt(data_dir):
 
 def test_missing_data_folder_is_an_error(tmp_path, capsys):
     assert train_main(["axolotl", "--data", str(tmp_path), "--out", str(tmp_path / "x.yml")]) == 2
-    assert "no train-*.jsonl shards" in capsys.readouterr().err
+    assert "no manifest.json: not a complete training-data build" in capsys.readouterr().err
 
 
 def test_config_validates_against_axolotls_own_schema(data_dir):

@@ -1,4 +1,4 @@
-"""`python -m shopbench.data build --config CONFIG --out DIR`"""
+"""`python -m shopbench.data build --config CONFIG --out DIR [--dev FILE] [--seed N] [--no-leak-filter] [--force]`"""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 from shopbench.data.build import build_dataset, load_config
 from shopbench.jsonl import InputError
+from shopbench.staging import OutputConflict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--out", required=True, help="output folder for shards and report")
     build.add_argument("--dev", help="dev file for the leak filter (overrides the config)")
     build.add_argument("--seed", type=int, help="seed (overrides the config)")
+    build.add_argument("--no-leak-filter", action="store_true",
+                       help="build without the dev-set leak filter (otherwise a missing dev file is an error)")
+    build.add_argument("--force", action="store_true", help="replace an earlier build in --out")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -25,8 +29,10 @@ def main(argv: list[str] | None = None) -> int:
             config["dev"] = args.dev
         if args.seed is not None:
             config["seed"] = args.seed
-        summary = build_dataset(config, args.out)
-    except InputError as exc:
+        if args.no_leak_filter:
+            config["leak_filter"] = False
+        summary = build_dataset(config, args.out, force=args.force)
+    except (InputError, OutputConflict) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {summary['rows']} rows in {len(summary['shards'])} shard(s) to {args.out}")

@@ -1,5 +1,5 @@
 """The build: run the configured source builders, drop dev-set leaks and duplicates, write JSONL
-shards and the report."""
+shards, their manifest and the report into a staging folder that replaces the output when done."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from shopbench.data import report
-from shopbench.data.io import write_shards
+from shopbench.data.io import MANIFEST_NAME, write_shards
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
 from shopbench.data.rows import Skips, task_rng
 from shopbench.data.sources import Task, amazon_m2, ecinstruct, esci, general, reviews2023
 from shopbench.jsonl import InputError
+from shopbench.staging import Claim, claim, staged_output
 
 # Source name -> its tasks. The name also keys each task's seeded generator, so renaming a
 # source changes its rows.
@@ -93,18 +94,50 @@ def build_rows(config: dict, skips: Skips) -> list[dict]:
     return rows
 
 
-def build_dataset(config: dict, out_dir: str | Path) -> dict:
+def check_out_dir(out_dir: Path, force: bool) -> Claim | None:
+    """An absent or empty output folder is fine; an earlier build (one holding a manifest) is
+    replaced only with `force`; any other folder is never touched."""
+    if not out_dir.exists():
+        return None
+    if not out_dir.is_dir():
+        raise InputError(out_dir, "output path exists and is not a folder")
+    if not any(out_dir.iterdir()):
+        return None
+    if not (out_dir / MANIFEST_NAME).is_file():
+        raise InputError(out_dir, f"output folder holds files but no {MANIFEST_NAME}, so it is no training-data "
+                                  "build; it is never replaced: remove it yourself or pick another folder")
+    if not force:
+        raise InputError(out_dir, "output folder holds an earlier build; pass --force to replace it")
+    return claim(out_dir, MANIFEST_NAME)
+
+
+def leak_filter_for(config: dict) -> tuple[LeakFilter | None, str]:
+    """The dev-set leak filter and the dev file it reads; a missing dev file is an error unless
+    the config turns the filter off (`leak_filter: false`, `--no-leak-filter`)."""
+    if config.get("leak_filter", True) is False:
+        return None, "(leak filter off)"
+    dev_path = config.get("dev") or default_dev_path()
+    if not dev_path:
+        raise InputError(None, "no dev file for the leak filter: pass --dev FILE, set `dev` in the config or "
+                               "$SHOPBENCH_DEV_DATA, or pass --no-leak-filter to build without the filter")
+    threshold = float(config.get("leak_threshold", DEFAULT_THRESHOLD))
+    return LeakFilter.from_file(dev_path, threshold), str(dev_path)
+
+
+def build_dataset(config: dict, out_dir: str | Path, force: bool = False) -> dict:
     """Rows from every configured source, leak-filtered, deduplicated, shuffled with the seed and
-    written as shards with the report; returns the report's summary."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    written as shards with the report; returns the report's summary.
+
+    Everything is written into a staging folder beside `out_dir` that takes its place when
+    complete (see `shopbench.staging`); `force` lets it replace an earlier build."""
+    out_dir = Path(out_dir).resolve()
+    replaces = check_out_dir(out_dir, force)
+    leak_filter, dev_file = leak_filter_for(config)  # before the long part: a missing dev file fails fast
     skips = Skips()
     rows = build_rows(config, skips)
     built = len(rows)
-    dev_path = config.get("dev") or default_dev_path()
     leaks = 0
-    if dev_path:
-        leak_filter = LeakFilter.from_file(dev_path, float(config.get("leak_threshold", DEFAULT_THRESHOLD)))
+    if leak_filter is not None:
         kept = [row for row in tqdm(rows, desc="dev-set leak filter", leave=False)
                 if not leak_filter.is_leak(row["input_field"])]
         leaks = len(rows) - len(kept)
@@ -112,9 +145,10 @@ def build_dataset(config: dict, out_dir: str | Path) -> dict:
     rows, duplicates = dedupe(rows)
     # Sources are built one after another; mixing them keeps each shard a sample of the whole.
     random.Random(int(config.get("seed", 0))).shuffle(rows)
-    shards = write_shards(rows, out_dir, int(config.get("shard_size", 50_000)))
-    extra = {"built": built, "dev_leaks_dropped": leaks, "duplicates_dropped": duplicates,
-             "skipped_source_rows": skips.total(), "dev_file": str(dev_path or "(none)"),
-             "seed": int(config.get("seed", 0)), "shards": [p.name for p in shards]}
-    paths = report.write_report(rows, out_dir, extra, skips.as_records())
-    return {"rows": len(rows), **extra, "report": {k: str(v) for k, v in paths.items()}}
+    with staged_output(out_dir, replaces) as stage:
+        shards = write_shards(rows, stage, int(config.get("shard_size", 50_000)))
+        extra = {"built": built, "dev_leaks_dropped": leaks, "duplicates_dropped": duplicates,
+                 "skipped_source_rows": skips.total(), "dev_file": dev_file,
+                 "seed": int(config.get("seed", 0)), "shards": [p.name for p in shards]}
+        paths = report.write_report(rows, stage, extra, skips.as_records())
+    return {"rows": len(rows), **extra, "report": {k: str(out_dir / Path(v).name) for k, v in paths.items()}}

@@ -4,6 +4,7 @@ writing JSONL shards. JSON and JSON-lines files are read by `shopbench.jsonl`.""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -74,32 +75,78 @@ def as_paths(value) -> list[Path]:
     return [Path(v) for v in value]
 
 
+MANIFEST_NAME = "manifest.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_shards(rows: list[dict], out_dir: str | Path, shard_size: int = 50_000,
                  prefix: str = "train") -> list[Path]:
-    """Rows as `{prefix}-00000.jsonl`, ... (UTF-8, one JSON object a line)."""
+    """Rows as `{prefix}-00000.jsonl`, ... (UTF-8, one JSON object a line), then `manifest.json`,
+    the completeness marker: every shard with its row count and sha256. Written last, so a folder
+    whose manifest is missing or disagrees with its shards is an unfinished or altered build."""
     if shard_size < 1:
         raise ValueError("shard_size must be at least 1")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
     for old in out_dir.glob(f"{prefix}-*.jsonl"):
         old.unlink()
-    paths = []
+    paths, entries = [], []
     for start in range(0, max(len(rows), 1), shard_size):
         path = out_dir / f"{prefix}-{start // shard_size:05d}.jsonl"
+        chunk = rows[start:start + shard_size]
         with path.open("w", encoding="utf-8") as fh:
-            for row in rows[start:start + shard_size]:
+            for row in chunk:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         paths.append(path)
+        entries.append({"name": path.name, "rows": len(chunk), "sha256": _sha256(path)})
+    manifest = {"prefix": prefix, "rows": len(rows), "shards": entries}
+    (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return paths
+
+
+def shard_paths(data_dir: str | Path, prefix: str = "train") -> list[Path]:
+    """The shards of a complete built data folder, checked against its manifest (names, sha256);
+    a missing manifest, a missing, changed or unlisted shard is an InputError naming the folder."""
+    data_dir = Path(data_dir)
+    hint = "rebuild it with python -m shopbench.data build"
+    if not data_dir.is_dir():
+        raise InputError(data_dir, "data folder not found")
+    manifest_path = data_dir / MANIFEST_NAME
+    if not manifest_path.is_file():
+        found = "has shards but " if any(data_dir.glob(f"{prefix}-*.jsonl")) else ""
+        raise InputError(data_dir, f"{found}no {MANIFEST_NAME}: not a complete training-data build; {hint}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = [(e["name"], int(e["rows"]), e["sha256"]) for e in manifest["shards"]]
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(manifest_path, f"not a shard manifest ({exc}); {hint}") from None
+    paths = []
+    for name, _, sha in entries:
+        path = data_dir / name
+        if Path(name).name != name or not name.startswith(f"{prefix}-"):
+            raise InputError(manifest_path, f"shard name {name!r} is not a {prefix}-*.jsonl file of the folder")
+        if not path.is_file():
+            raise InputError(data_dir, f"shard {name} listed in {MANIFEST_NAME} is missing; {hint}")
+        if _sha256(path) != sha:
+            raise InputError(data_dir, f"shard {name} differs from the one {MANIFEST_NAME} lists; {hint}")
+        paths.append(path)
+    unlisted = sorted({p.name for p in data_dir.glob(f"{prefix}-*.jsonl")} - {name for name, _, _ in entries})
+    if unlisted:
+        raise InputError(data_dir, f"shard(s) {unlisted} not listed in {MANIFEST_NAME}; {hint}")
     return paths
 
 
 def read_shards(data_dir: str | Path, prefix: str = "train") -> list[dict]:
-    """All rows of a built data folder, in shard order."""
-    data_dir = Path(data_dir)
-    paths = sorted(data_dir.glob(f"{prefix}-*.jsonl"))
-    if not paths:
-        raise InputError(data_dir, f"no {prefix}-*.jsonl shards (build one with python -m shopbench.data build)")
+    """All rows of a complete built data folder (see `shard_paths`), in shard order."""
     rows = []
-    for path in paths:
+    for path in shard_paths(data_dir, prefix):
         rows.extend(record for _, record in read_jsonl(path))
     return rows

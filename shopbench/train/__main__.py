@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from shopbench.jsonl import InputError
 from shopbench.train.axolotl import BASE_MODEL, write_axolotl_config
 from shopbench.train.sft import SFTSettings, train
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             path = write_axolotl_config(args.data, args.out, base_model=args.base_model, output_dir=args.output_dir,
                                         sequence_len=args.sequence_len, num_epochs=args.num_epochs)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, InputError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote {path}; run: axolotl train {path}")

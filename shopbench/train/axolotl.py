@@ -30,12 +30,10 @@ RECIPE = {
 
 
 def shard_files(data_dir: str | Path) -> list[Path]:
-    data_dir = Path(data_dir)
-    files = sorted(data_dir.glob("train-*.jsonl"))
-    if not files:
-        raise FileNotFoundError(
-            f"{data_dir}: no train-*.jsonl shards; build them with python -m shopbench.data build")
-    return files
+    """The shards of a complete build, checked against its manifest (InputError otherwise)."""
+    from shopbench.data.io import shard_paths
+
+    return shard_paths(data_dir)
 
 
 def dataset_entry(path: str) -> dict:

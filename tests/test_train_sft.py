@@ -53,15 +53,24 @@ def test_labels_are_masked_everywhere_but_the_answer(tokenizer):
         assert system_prompt(row["task_type"]) in prompt_part and row["input_field"] in prompt_part
 
 
+# Held out as the probe (the last row): an answer no other row teaches.
+PROBE = make_row("Write a code for the blue ceramic coffee mug.\nOutput: ", "zq7 vlx 93kd wep",
+                 "generation", "rougel", "test", "t_code", TRACK_CONCEPTS)
+SETTINGS = dict(learning_rate=1e-3, lora_r=8, lora_alpha=16, lora_dropout=0.0, warmup_steps=0,
+                gradient_accumulation_steps=1, max_length=256, seed=0)
+
+
+def write_rows(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, proxy_dir):
     tmp = tmp_path_factory.mktemp("sft")
-    data = tmp / "rows.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+    data = write_rows(tmp / "rows.jsonl", ROWS + [PROBE])
     out = tmp / "adapter"
-    settings = SFTSettings(max_steps=12, learning_rate=1e-3, lora_r=8, lora_alpha=16, lora_dropout=0.0,
-                           warmup_steps=0, gradient_accumulation_steps=1, max_length=256, seed=0)
-    log = train(proxy_dir, data, out, settings, progress=False)
+    log = train(proxy_dir, data, out, SFTSettings(max_steps=12, eval_rows=1, **SETTINGS), progress=False)
     return out, log
 
 
@@ -69,14 +78,33 @@ def test_loss_falls_over_a_few_steps(trained):
     out, log = trained
     losses = log["losses"]
     assert len(losses) == 12 and log["trained_rows"] == len(ROWS)
-    # Each pass over the four rows sees every row once: compare the first and the last pass,
-    # and the loss on all four rows measured before and after training.
+    # Each pass over the four rows sees every row once: compare the first and the last pass.
     first, last = sum(losses[:4]) / 4, sum(losses[-4:]) / 4
-    assert last < first, losses
-    assert log["probe_rows"] == len(ROWS)
-    assert log["probe_loss_after"] < 0.5 * log["probe_loss_before"], log
+    assert last < 0.5 * first, losses
     assert (out / "adapter_config.json").exists() and (out / "adapter_model.safetensors").exists()
     assert json.loads((out / "train_log.json").read_text())["losses"] == losses
+
+
+def test_probe_rows_are_held_out_of_training(trained):
+    _, log = trained
+    assert log["probe_rows"] == 1 and log["trained_rows"] + log["probe_rows"] == log["rows"]
+    # The training rows' loss halves (above); an answer training never saw is not learnt.
+    assert log["probe_loss_after"] > 0.5 * log["probe_loss_before"], log
+
+
+def test_eval_rows_zero_trains_without_a_probe(proxy_dir, tmp_path, capsys):
+    from shopbench.train.__main__ import main as train_main
+
+    data = write_rows(tmp_path / "rows.jsonl", ROWS)
+    args = ["sft", "--model", str(proxy_dir), "--data", str(data), "--out", str(tmp_path / "a"), "--max-steps", "1",
+            "--lora-r", "4", "--grad-accum", "1", "--warmup-steps", "0", "--max-length", "256"]
+    assert train_main(args + ["--eval-rows", "0"]) == 0
+    assert "no probe rows" in capsys.readouterr().out
+    log = json.loads((tmp_path / "a" / "train_log.json").read_text())
+    assert log["probe_rows"] == 0 and log["probe_loss_after"] is None and log["trained_rows"] == len(ROWS)
+    # Holding out every row would leave nothing to train on.
+    assert train_main(args + ["--eval-rows", str(len(ROWS))]) == 2
+    assert "would hold out all 4 trainable rows" in capsys.readouterr().err
 
 
 def test_adapter_merges_with_the_build_merge_command(trained, proxy_dir, tmp_path):

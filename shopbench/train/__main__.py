@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     sft.add_argument("--limit", type=int, help="use only the first N rows")
     sft.add_argument("--seed", type=int, default=defaults.seed)
     sft.add_argument("--eval-rows", type=int, default=defaults.eval_rows,
-                     help="rows whose mean loss is measured before and after training")
+                     help="rows held out of training whose mean loss is measured before and after (0: none)")
 
     args = parser.parse_args(argv)
     if args.command == "axolotl":
@@ -56,9 +56,17 @@ def main(argv: list[str] | None = None) -> int:
                            weight_decay=args.weight_decay, warmup_steps=args.warmup_steps,
                            gradient_accumulation_steps=args.grad_accum, max_length=args.max_length,
                            seed=args.seed, limit=args.limit, eval_rows=args.eval_rows)
-    log = train(args.model, args.data, args.out, settings)
-    print(f"trained {len(log['losses'])} steps on {log['trained_rows']} rows in {log['seconds']} s; "
-          f"loss on {log['probe_rows']} probe rows {log['probe_loss_before']:.4f} -> {log['probe_loss_after']:.4f}; "
+    try:
+        log = train(args.model, args.data, args.out, settings)
+    except ValueError as exc:  # bad data or settings (InputError is one), found before any training
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if log["probe_rows"]:
+        probe = (f"loss on {log['probe_rows']} held-out probe rows "
+                 f"{log['probe_loss_before']:.4f} -> {log['probe_loss_after']:.4f}")
+    else:
+        probe = "no probe rows"
+    print(f"trained {len(log['losses'])} steps on {log['trained_rows']} rows in {log['seconds']} s; {probe}; "
           f"adapter in {args.out}")
     return 0
 

@@ -91,7 +91,8 @@ def load_rows(data: str | Path, limit: int | None = None) -> list[dict]:
 
 def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings: SFTSettings | None = None,
           progress: bool = True) -> dict:
-    """LoRA fine-tune; saves the PEFT adapter and `train_log.json` (losses per optimizer step)."""
+    """LoRA fine-tune; saves the PEFT adapter and `train_log.json` (losses per optimizer step, and
+    the mean loss of `eval_rows` held-out probe rows before and after training)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from tqdm import tqdm
@@ -100,6 +101,8 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
     settings = settings or SFTSettings()
     if settings.max_steps < 1 or settings.gradient_accumulation_steps < 1:
         raise ValueError("max_steps and gradient_accumulation_steps must be at least 1")
+    if settings.eval_rows < 0:
+        raise ValueError(f"eval_rows must be 0 or more, not {settings.eval_rows}")
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     rows = load_rows(data, settings.limit)
@@ -114,6 +117,14 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
         print(f"skipped {too_long} of {len(rows)} rows longer than max_length={settings.max_length} tokens")
     if not examples:
         raise ValueError(f"{data}: no trainable rows")
+    # The probe rows are held out of training, so the probe loss after training is a held-out
+    # loss. They are the last rows (a built data folder is shuffled, so they are a sample).
+    held = settings.eval_rows
+    if held and held >= len(examples):
+        raise ValueError(f"eval_rows={held} would hold out all {len(examples)} trainable rows of {data}; "
+                         "lower it (0: no probe)")
+    probe = examples[len(examples) - held:] if held else []
+    examples = examples[:len(examples) - held]
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
@@ -125,7 +136,6 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
 
     # A fixed probe set measures progress on the same rows before and after, unlike the
     # per-step losses, which each see another row.
-    probe = examples[: settings.eval_rows]
     loss_before = mean_loss(model, probe) if probe else None
     order_rng = random.Random(settings.seed)
     order: list[int] = []
@@ -162,7 +172,7 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
         "model": str(model_dir),
         "data": str(data),
         "rows": len(rows),
-        "trained_rows": len(examples),
+        "trained_rows": len(examples),  # probe rows excluded
         "skipped_too_long": too_long,
         "losses": losses,
         "probe_rows": len(probe),

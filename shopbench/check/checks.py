@@ -22,9 +22,8 @@ GIB = 1 << 30
 # (tests/test_check.py compares this with vLLM's own classes). The AWQ and GPTQ configs pick
 # Marlin kernels on compute capability 8.0 and fall back to their own kernels below it.
 MIN_CAPABILITY = {"awq": 75, "awq_marlin": 75, "auto_awq": 75, "gptq": 60, "gptq_marlin": 60, "auto_gptq": 60,
-                  "fp8": 80, "compressed-tensors": 75, "modelopt": 89, "modelopt_fp4": 75, "mxfp4": 80}
-# Methods whose only kernels need compute capability 8.0 even though vLLM's floor is lower.
-NEEDS_AMPERE = {"fp8": "FP8 weights run on Marlin (sm_80) or native FP8 (sm_89) kernels only"}
+                  "fp8": 75, "compressed-tensors": 70, "modelopt": 80, "modelopt_fp4": 75, "mxfp4": 80,
+                  "experts_int8": 80, "torchao": 75, "inc": 60}
 # The checkpoint's quant_method and the engine's `quantization` setting that load it.
 LOADERS = {"awq": {"awq", "awq_marlin", "auto_awq"}, "gptq": {"gptq", "gptq_marlin", "auto_gptq"}}
 
@@ -148,9 +147,7 @@ def check_quantisation(shape: ModelShape, target: Target) -> list[Finding]:
     method = wanted or q.method
     if target.device == "gpu":
         floor = MIN_CAPABILITY.get(method)
-        if method in NEEDS_AMPERE and target.compute_capability < 80:
-            fails.append(f"{method}: {NEEDS_AMPERE[method]}; these GPUs have {target.compute_capability / 10:.1f}")
-        elif floor is None:
+        if floor is None:
             return [Finding("quantisation", Status.WARN, f"{method}: not a method this check knows; vLLM decides at start")]
         elif target.compute_capability < floor:
             fails.append(f"{method} needs compute capability {floor / 10:.1f}; these GPUs have "

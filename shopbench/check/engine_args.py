@@ -1,0 +1,73 @@
+"""The engine's LLM(...) keyword arguments and environment checked against the installed
+vLLM's own argument definitions, without creating an engine or needing a GPU.
+
+Each keyword must be an EngineArgs field (LLM passes its keywords on to EngineArgs); its value
+must pass the type and choices vLLM's own command line derives from that field
+(`vllm.engine.arg_utils.get_kwargs`), and the names vLLM resolves later must exist now: the
+quantization method in vLLM's registry, the attention backend in its enum. Then EngineArgs is
+built from them. Each VLLM_* environment variable must be one vllm.envs knows; an unknown one
+is silently ignored by vLLM, which is how a renamed switch is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+
+def engine_args_problems(kwargs: dict) -> list[str]:
+    """Every reason the installed vLLM would refuse or misread these LLM(...) keywords."""
+    from vllm.config.attention import AttentionConfig
+    from vllm.engine.arg_utils import EngineArgs, get_kwargs
+    from vllm.model_executor.layers.quantization import QUANTIZATION_METHODS
+
+    fields = {f.name for f in dataclasses.fields(EngineArgs)}
+    specs = get_kwargs(EngineArgs)
+    problems = []
+    for key, value in kwargs.items():
+        if key not in fields:
+            problems.append(f"{key}: not an argument of vLLM's EngineArgs (misspelt, or renamed in this release?)")
+            continue
+        problem = _value_problem(key, value, specs.get(key, {}))
+        if problem:
+            problems.append(f"{key}={value!r}: {problem}")
+    quant = kwargs.get("quantization")
+    if quant is not None and quant not in QUANTIZATION_METHODS:
+        problems.append(f"quantization={quant!r}: not a vLLM quantization method")
+    backend = kwargs.get("attention_backend")
+    if isinstance(backend, str):
+        try:
+            AttentionConfig.validate_backend_before(backend)
+        except KeyError:
+            problems.append(f"attention_backend={backend!r}: not one of vLLM's attention backends")
+    if not problems:
+        try:
+            EngineArgs(**kwargs)
+        except Exception as exc:  # vLLM's own validation, whatever it raises
+            problems.append(f"EngineArgs(...) refused them: {exc}")
+    return problems
+
+
+def _value_problem(key: str, value, spec: dict) -> str | None:
+    if spec.get("action") is argparse.BooleanOptionalAction:
+        return None if isinstance(value, bool) or value is None else "expects True or False"
+    choices = spec.get("choices")
+    if choices is not None and value not in choices:
+        return f"not one of {sorted(str(c) for c in choices)}"
+    parse = spec.get("type")
+    if parse is None or value is None or not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    try:
+        parsed = parse(str(value))
+    except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
+        return f"not a valid value ({exc})"
+    if isinstance(value, (int, float)) and isinstance(parsed, (int, float)) and parsed != value:
+        return f"read as {parsed!r}"
+    return None
+
+
+def environment_problems(env: dict[str, str]) -> list[str]:
+    import vllm.envs as envs
+
+    return [f"{key}: not an environment variable vLLM reads (misspelt, or renamed in this release?)"
+            for key in env if key.startswith("VLLM_") and key not in envs.environment_variables]

@@ -10,5 +10,5 @@ the check the engine runs at start; `memory` is the memory model (its docstring 
 from .checks import Finding, Report, Status, Target, format_report, run_checks
 from .folder import ModelCheckError, check_before_start, check_folder
 
-__all__ = ["Finding", "Report", "Status", "Target", "format_report", "run_checks", "ModelCheckError",
-           "check_before_start", "check_folder"]
+__all__ = ["Finding", "ModelCheckError", "Report", "Status", "Target", "check_before_start", "check_folder",
+           "format_report", "run_checks"]

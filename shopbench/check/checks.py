@@ -58,7 +58,7 @@ class Target:
     device: str = "gpu"  # "gpu" checks everything; "cpu" only what does not depend on the device
 
     @classmethod
-    def from_engine_kwargs(cls, kwargs: dict, device: str = "gpu", **machine) -> "Target":
+    def from_engine_kwargs(cls, kwargs: dict, device: str = "gpu", **machine) -> Target:
         return cls(
             tensor_parallel_size=int(kwargs.get("tensor_parallel_size", 1)),
             memory_utilization=float(kwargs.get("gpu_memory_utilization", 0.9)),

@@ -69,7 +69,7 @@ def _value_problem(value, option: argparse.Action | None) -> str | None:
 
 
 def environment_problems(env: dict[str, str]) -> list[str]:
-    import vllm.envs as envs
+    from vllm import envs
 
     return [f"{key}: not an environment variable vLLM reads (misspelt, or renamed in this release?)"
             for key in env if key.startswith("VLLM_") and key not in envs.environment_variables]

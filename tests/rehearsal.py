@@ -85,11 +85,12 @@ def build_submission(work: Path, awq_python: str, calib: Path | None = None) -> 
 def rehearsal_settings(model_dir: Path, tensor_parallel_size: int):
     """The settings the GPU profile serves with (AWQ, fp16, max_model_len, batch size, caps,
     calibration off), on the CPU: only the device-specific arguments differ (no Triton attention
-    or custom all-reduce switch on CPU; a small share of host memory for the KV cache)."""
+    or custom all-reduce switch on CPU; 15% of host memory per worker for weights, activations and
+    KV cache: at 5% the activations of the profiling pass leave no room for the cache)."""
     from shopbench.settings import load_settings, read_user_config, resolve
 
     values = read_user_config()
     gpu = resolve({**values, "MODEL_PATH": str(model_dir)}, profile="gpu")
     return replace(load_settings(profile="cpu"), model_path=str(model_dir), tensor_parallel_size=tensor_parallel_size,
                    quantization=gpu.quantization, dtype=gpu.dtype, max_model_len=gpu.max_model_len,
-                   mc_calibration=gpu.mc_calibration, memory_utilization=0.05)
+                   mc_calibration=gpu.mc_calibration, memory_utilization=0.15)

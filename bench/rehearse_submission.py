@@ -71,6 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=None, help="folder for the models and answers (default: temp)")
     parser.add_argument("--data", type=Path, default=EXAMPLES, help="questions (default: the package's examples)")
+    parser.add_argument("--build-only", action="store_true", help="stop after building and checking (no engine)")
     parser.add_argument("--serve", nargs=2, metavar=("MODEL", "TP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="shopbench-rehearsal-"))
@@ -85,10 +86,14 @@ def main() -> int:
         print("error: AutoAWQ's venv is missing: bash scripts/setup_awq_cpu_venv.sh", file=sys.stderr)
         return 2
     sub = build_submission(work / "models", python)
+    if args.build_only:
+        print(f"built {sub.padded}")
     for name, step in sub.steps.items():
         print(f"== {name} (exit {step.returncode}, {step.seconds:.1f} s): python {' '.join(step.command)}")
         if name.startswith("check"):
             print(step.output.rstrip())
+    if args.build_only:
+        return 0
     answers = {}
     for tp in (2, 1):
         print(f"== serve {sub.padded} at tensor parallelism {tp}")

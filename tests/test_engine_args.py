@@ -61,3 +61,14 @@ def test_gpu_profile_environment_is_known_to_vllm(gpu_settings, cpu_settings):
     assert environment_problems(engine_environment(cpu_settings)) == []
     assert environment_problems({**env, "VLLM_USE_V2_MODEL_RUNER": "0"}) == [
         "VLLM_USE_V2_MODEL_RUNER: not an environment variable vLLM reads (misspelt, or renamed in this release?)"]
+
+
+def test_cpu_tensor_parallelism_gives_each_worker_its_own_cores(cpu_settings):
+    import os
+    from dataclasses import replace
+
+    env = engine_environment(replace(cpu_settings, tensor_parallel_size=2))
+    groups = [set(map(int, g.split(","))) for g in env["VLLM_CPU_OMP_THREADS_BIND"].split("|")]
+    assert len(groups) == 2 and not groups[0] & groups[1] and groups[0] | groups[1] <= os.sched_getaffinity(0)
+    assert environment_problems(env) == []
+    assert "VLLM_CPU_OMP_THREADS_BIND" not in engine_environment(cpu_settings)

@@ -1,6 +1,6 @@
 """Time of shopbench.tasks.entity_source on a prompt of many labelled lines (linear is the target).
 
-    .venv/bin/python bench/entity_source_cost.py [--lines 200000]
+    .venv/bin/python -m bench.entity_source_cost [--lines 200000]
 
 Each labelled line ("Field 17: value 17") is followed by one unlabelled continuation line, so the
 prompt has twice as many lines as labelled lines. Prints seconds for 1/4, 1/2 and all of them: a
@@ -10,13 +10,9 @@ linear function roughly doubles from one to the next, a quadratic one quadruples
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from shopbench.tasks import entity_source  # noqa: E402
+from shopbench.tasks import entity_source
 
 
 def prompt_with(labelled: int) -> str:

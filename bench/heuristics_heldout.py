@@ -1,8 +1,8 @@
 """Accuracy of the task heuristics (shopbench.tasks.classify) on labelled prompt sets; no model.
 
-    .venv/bin/python bench/heuristics_heldout.py                      # tests/data/heldout_unseen.jsonl
-    .venv/bin/python bench/heuristics_heldout.py tests/data/*.jsonl --json
-    .venv/bin/python bench/heuristics_heldout.py --misses             # list the rows read wrong
+    .venv/bin/python -m bench.heuristics_heldout                      # tests/data/heldout_unseen.jsonl
+    .venv/bin/python -m bench.heuristics_heldout tests/data/*.jsonl --json
+    .venv/bin/python -m bench.heuristics_heldout --misses             # list the rows read wrong
 
 Rows are those of tests/data (README.md there): `prompt`, `is_multiple_choice` and `expected`.
 Prints, per file: task-type accuracy per true type and overall, and the accuracy of each field
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from shopbench.tasks import classify  # noqa: E402
+from shopbench.tasks import classify
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout_unseen.jsonl"
 FIELDS = ("options", "items", "k", "form", "language")

@@ -27,9 +27,10 @@ def engine_kwargs(settings: Settings) -> dict:
         # Option log-probabilities are read after the choice constraint, i.e. over the options.
         logprobs_mode="processed_logprobs",
     )
+    if settings.quantization:
+        kwargs["quantization"] = settings.quantization
     if settings.profile == "gpu":
         kwargs.update(
-            quantization=settings.quantization,
             attention_backend=settings.attention_backend,
             disable_custom_all_reduce=True,  # T4s talk over PCIe, not NVLink
         )
@@ -44,6 +45,10 @@ def engine_environment(settings: Settings) -> dict[str, str]:
             # vLLM keeps one core for its front end by default; on a small machine the model
             # needs it more (2 cores: the dev questions take 16 s instead of 26 s).
             env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = "0"
+        if settings.tensor_parallel_size > 1:
+            # vLLM gives each CPU worker a NUMA node of its own and refuses more workers than
+            # nodes; on a one-node machine the cores are split between the workers by hand.
+            env["VLLM_CPU_OMP_THREADS_BIND"] = cpu_binding(settings.tensor_parallel_size)
     return env
 
 
@@ -68,8 +73,22 @@ def environment_updates(wanted: dict[str, str], current) -> tuple[dict[str, str]
 # --- end inherited environment ----------------------------------------------------------------
 
 
+def cpu_binding(workers: int) -> str:
+    """VLLM_CPU_OMP_THREADS_BIND value giving each worker an equal run of this process's cores."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    if len(cores) < workers:
+        raise ValueError(f"tensor parallelism {workers} on CPU needs {workers} cores; {len(cores)} are available")
+    share = len(cores) // workers
+    return "|".join(",".join(map(str, cores[i * share:(i + 1) * share])) for i in range(workers))
+
+
 class VllmEngine:
     def __init__(self, settings: Settings):
+        from .check import check_before_start
+
+        # A model that cannot run with these settings stops here with every reason, not after
+        # minutes of loading with a vLLM stack trace.
+        check_before_start(settings, engine_kwargs(settings))
         updates, warnings = environment_updates(engine_environment(settings), os.environ)
         for warning in warnings:
             log.warning(warning)

@@ -96,8 +96,9 @@ def main() -> int:
     answers = {}
     for tp in (2, 1):
         print(f"== serve {sub.padded} at tensor parallelism {tp}")
-        proc = subprocess.run([sys.executable, "-m", "bench.rehearse_submission", "--work", str(work), "--data", str(args.data),
-                               "--serve", str(sub.padded), str(tp)], check=False, cwd=REPO, env=dict(os.environ),
+        command = [sys.executable, "-m", "bench.rehearse_submission", "--work", str(work), "--data", str(args.data),
+                   "--serve", str(sub.padded), str(tp)]
+        proc = subprocess.run(command, check=False, cwd=REPO, env=dict(os.environ),
                               capture_output=True, text=True)
         tail = proc.stdout[-3000:] if proc.returncode == 0 else (proc.stdout + proc.stderr)[-6000:]
         print(tail.rstrip())

@@ -4,8 +4,12 @@ gets a well-formed answer string whatever happens."""
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
+from dataclasses import replace
 
 from shopbench.answers import default_answer, finalize
+from shopbench.budget import Answer, Budget, Level, need_of
 from shopbench.choice import calibrated_choice, content_free_prompt
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
@@ -35,7 +39,10 @@ def _safe_spec(prompt: str, is_multiple_choice: bool) -> TaskSpec:
 
 
 class ShopBenchModel:
-    def __init__(self, settings: Settings | None = None, engine=None):
+    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic):
+        # The track's clock runs from here: the engine's start-up counts against it.
+        self._clock = clock
+        self._started = clock()
         self.settings = settings or load_settings()
         if engine is None:
             from shopbench.engine import VllmEngine
@@ -45,6 +52,10 @@ class ShopBenchModel:
         self.tokenizer = engine.tokenizer
         self.generated_tokens = 0
         self._priors: dict[tuple[int, ...], dict[int, float] | None] = {}
+        self.budget = Budget.from_clock(self.settings.clock)
+        self.level = Level.NORMAL
+        self.answers_per_level: Counter = Counter()  # Level name -> answers given at that level
+        self.cut_answers = 0  # answers the engine was stopped on at a batch deadline
 
     def get_batch_size(self) -> int:
         return int(self.settings.batch_size)
@@ -53,15 +64,19 @@ class ShopBenchModel:
         return len(self.tokenizer.encode(text or "", add_special_tokens=False))
 
     def batch_predict(self, batch: dict, is_multiple_choice: bool) -> list[str]:
+        began = self._clock()
         prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
-        return self._answer(prompts, [bool(is_multiple_choice)] * len(prompts))
+        return self._answer(prompts, [bool(is_multiple_choice)] * len(prompts), began)
 
     def batch_generate_answer(self, batch: dict) -> list[str]:
+        began = self._clock()
         prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
-        return self._answer(prompts, [infer_multiple_choice(p) for p in prompts])
+        return self._answer(prompts, [infer_multiple_choice(p) for p in prompts], began)
 
-    def predict_specs(self, prompts: list[str], specs: list[TaskSpec]) -> list[str]:
-        """Answers for prompts whose specs are already known (tests, benchmarks)."""
+    def predict_specs(self, prompts: list[str], specs: list[TaskSpec], began: float | None = None) -> list[str]:
+        """Answers for prompts whose specs are already known (tests, benchmarks); `began` is when
+        the evaluator's call started, on this model's clock."""
+        began = self._clock() if began is None else began
         requests, slots = [], []
         answers: list[str | None] = [None] * len(prompts)
         for i, (prompt, spec) in enumerate(zip(prompts, specs)):
@@ -71,36 +86,93 @@ class ShopBenchModel:
             except Exception:
                 log.exception("could not build a request; answering with the default")
                 answers[i] = default_answer(spec, prompt)
-        try:
-            results = self.engine.generate(requests)
-        except Exception:
-            log.exception("engine failed; answering the batch with defaults")
-            results = [None] * len(requests)
+        requests, deadline, level = self._plan(requests, [specs[i] for i in slots], began)
+        results = self._generate(requests, deadline, level)
         for i, result in zip(slots, results):
             text = None
             if result is not None:
                 text = result.text
                 self.generated_tokens += result.n_tokens
-                if result.option_logprobs and self.settings.mc_calibration:
-                    choice = calibrated_choice(result.option_logprobs, self._prior(specs[i].options))
+                self.cut_answers += bool(result.cut)
+                if result.option_logprobs and self.settings.mc_calibration and level < Level.NO_CALIBRATION:
+                    choice = calibrated_choice(result.option_logprobs, self._prior(specs[i].options, deadline))
                     text = text if choice is None else str(choice)
             answers[i] = finalize(specs[i], text, prompts[i])
+        self.answers_per_level[level.name] += len(prompts)
+        self.budget.record(len(prompts), self._clock() - began, getattr(self.engine, "last_cost", None))
         return [a if isinstance(a, str) else "" for a in answers]
 
-    def _prior(self, options: tuple[int, ...]) -> dict[int, float] | None:
+    # ------------------------------------------------------------------------------ the clock
+
+    def _plan(self, requests: list, specs: list[TaskSpec], began: float):
+        """The batch's requests with caps that fit its deadline, the deadline (on this model's
+        clock) and the degradation level; a change of level is logged once."""
+        answers = [
+            Answer(r.max_tokens, s.task_type == "generation",
+                   need_of(r.max_tokens, s.task_type == "generation", s.task_type == "named_entity_recognition"))
+            for r, s in zip(requests, specs)
+        ]
+        prompt_tokens = sum(len(r.prompt_ids) for r in requests)
+        plan = self.budget.plan(answers, prompt_tokens, began - self._started)
+        if plan.level != self.level:
+            projected = self.budget.projected_seconds(began - self._started)
+            log.warning(
+                "clock: %s from now on (run projected at %s against %.0f s allowed)",
+                plan.level.description,
+                "n/a" if projected is None else f"{projected:.0f} s",
+                self.budget.margin * self.budget.track_seconds,
+            )
+            self.level = plan.level
+        capped = [r if r.max_tokens == cap else replace(r, max_tokens=cap) for r, cap in zip(requests, plan.caps)]
+        return capped, began + plan.seconds, plan.level
+
+    def _generate(self, requests: list, deadline: float, level: Level) -> list:
+        if not requests:
+            return []
+        if level >= Level.DEFAULTS:
+            return [None] * len(requests)
+        try:
+            return self.engine.generate(requests, deadline=self._engine_time(deadline))
+        except Exception:
+            log.exception("engine failed; answering the batch with defaults")
+            return [None] * len(requests)
+
+    def _engine_time(self, deadline: float) -> float:
+        """A deadline on this model's clock, as a time on the engine's (time.monotonic)."""
+        return time.monotonic() + (deadline - self._clock())
+
+    def clock_summary(self) -> dict:
+        """What the clock did, for the evaluator's report."""
+        clock = self.settings.clock
+        return {
+            "track": clock.track,
+            "track_seconds": clock.track_seconds,
+            "seconds_per_prompt": clock.seconds_per_prompt,
+            "expected_questions": clock.expected_questions,
+            "margin": clock.margin,
+            "answers_per_level": {level.name: self.answers_per_level.get(level.name, 0) for level in Level},
+            "cut_answers": self.cut_answers,
+        }
+
+    def _prior(self, options: tuple[int, ...], deadline: float | None = None) -> dict[int, float] | None:
         """The model's option distribution for a content-free question with these options,
-        computed once per option set."""
+        computed once per option set; not asked once the batch's deadline has passed."""
         if options not in self._priors:
+            if deadline is not None and self._clock() >= deadline:
+                return None  # asked again in a later batch
             spec = TaskSpec("multiple-choice", options=options)
             request = build_request(spec, content_free_prompt(options), self.tokenizer, self.settings)
-            result = self.engine.generate([request])[0]
+            engine_deadline = None if deadline is None else self._engine_time(deadline)
+            result = self.engine.generate([request], deadline=engine_deadline)[0]
+            if result is not None and result.cut:
+                return None
             self._priors[options] = result.option_logprobs if result is not None else None
         return self._priors[options]
 
-    def _answer(self, prompts: list[str], multiple_choice: list[bool]) -> list[str]:
+    def _answer(self, prompts: list[str], multiple_choice: list[bool], began: float | None = None) -> list[str]:
         specs = [_safe_spec(p, mc) for p, mc in zip(prompts, multiple_choice)]
         try:
-            return self.predict_specs(prompts, specs)
+            return self.predict_specs(prompts, specs, began)
         except Exception:
             log.exception("unexpected failure; answering the batch with defaults")
             return [default_answer(s, p) for s, p in zip(specs, prompts)]

@@ -32,6 +32,7 @@ class Completion:
     # multiple choice: log-probability of each option digit at the answer step, after the
     # constraint (so over the shown options only)
     option_logprobs: dict[int, float] | None = None
+    cut: bool = False  # stopped at the batch's deadline; text is what was written by then
 
 
 def decoding_plan(spec: TaskSpec, settings: Settings) -> tuple[dict | None, int, tuple[str, ...]]:

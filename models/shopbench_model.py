@@ -56,6 +56,7 @@ class ShopBenchModel:
         self.level = Level.NORMAL
         self.answers_per_level: Counter = Counter()  # Level name -> answers given at that level
         self.cut_answers = 0  # answers the engine was stopped on at a batch deadline
+        self.unreadable_batches = 0  # batches answered with defaults: reading them would overrun
 
     def get_batch_size(self) -> int:
         return int(self.settings.batch_size)
@@ -114,17 +115,22 @@ class ShopBenchModel:
         ]
         prompt_tokens = sum(len(r.prompt_ids) for r in requests)
         plan = self.budget.plan(answers, prompt_tokens, began - self._started)
+        if plan.unreadable:
+            self.unreadable_batches += 1
+            if self.unreadable_batches == 1:
+                log.warning("clock: a batch whose prompts alone would take longer to read than its %.1f s gets "
+                            "default answers (counted in the report)", plan.seconds)
         if plan.level != self.level:
             projected = self.budget.projected_seconds(began - self._started)
             log.warning(
-                "clock: %s from now on (run projected at %s against %.0f s allowed)",
+                "clock: %s from now on (run projected at %s against %.1f s allowed)",
                 plan.level.description,
-                "n/a" if projected is None else f"{projected:.0f} s",
+                "n/a" if projected is None else f"{projected:.1f} s",
                 self.budget.margin * self.budget.track_seconds,
             )
             self.level = plan.level
         capped = [r if r.max_tokens == cap else replace(r, max_tokens=cap) for r, cap in zip(requests, plan.caps)]
-        return capped, began + plan.seconds, plan.level
+        return capped, began + plan.seconds, plan.answer_level
 
     def _generate(self, requests: list, deadline: float, level: Level) -> list:
         if not requests:
@@ -138,8 +144,9 @@ class ShopBenchModel:
             return [None] * len(requests)
 
     def _engine_time(self, deadline: float) -> float:
-        """A deadline on this model's clock, as a time on the engine's (time.monotonic)."""
-        return time.monotonic() + (deadline - self._clock())
+        """A deadline on this model's clock, as a time on the engine's."""
+        engine_clock = getattr(self.engine, "clock", time.monotonic)
+        return engine_clock() + (deadline - self._clock())
 
     def clock_summary(self) -> dict:
         """What the clock did, for the evaluator's report."""
@@ -152,6 +159,7 @@ class ShopBenchModel:
             "margin": clock.margin,
             "answers_per_level": {level.name: self.answers_per_level.get(level.name, 0) for level in Level},
             "cut_answers": self.cut_answers,
+            "unreadable_batches": self.unreadable_batches,
         }
 
     def _prior(self, options: tuple[int, ...], deadline: float | None = None) -> dict[int, float] | None:

@@ -4,8 +4,9 @@ each batch, and how far the run has to degrade to finish within its track's limi
 Pure: no model, no engine, no real time. The caller passes the elapsed seconds and reports what
 each batch cost (BatchCost, measured by the engine).
 
-- A batch's deadline is margin x per-prompt limit x batch size, and no more than its fair share
-  of what is left of the track's budget (what is left / questions left x batch size).
+- A batch's deadline is margin x per-prompt limit x batch size, and no more than a few times
+  (SHARE_SLACK) its fair share of what is left of the track's budget (what is left / questions
+  left x batch size), nor more than what is left.
 - Its caps fit that deadline: the seconds left after reading the prompts, times decode steps
   per second, bound every answer's cap (a batch decodes in parallel, so its time is its longest
   answer's), never below what an answer needs to be well-formed (one option digit, the short
@@ -40,7 +41,13 @@ class Level(IntEnum):
 # How far the projected run may exceed its budget before each level (projected / budget).
 SHORT_TEXT_ABOVE = 1.0
 NO_CALIBRATION_ABOVE = 1.3
+RECOVER_BELOW = 0.9
 SHORT_TEXT_FACTOR = 0.5
+# A batch may take this many times its even share of the time left: the evaluator runs the task
+# types one after another (generation first), and a free-text batch costs several times a
+# multiple-choice one, which reads its prompts and writes one token. The pace projection, not
+# the share, is what degrades a run that falls behind; as the time left shrinks so does the share.
+SHARE_SLACK = 3.0
 FREE_TEXT_FLOOR = 4  # tokens; fewer is rarely a useful answer, and the deadline still holds
 ENTITY_FLOOR = 8  # a first entity or two
 
@@ -68,7 +75,13 @@ class Answer:
 class BatchPlan:
     seconds: float  # the batch's deadline, from its start
     caps: tuple[int, ...]
-    level: Level
+    level: Level  # the run's level
+    unreadable: bool = False  # reading the prompts alone would overrun the deadline: default answers
+
+    @property
+    def answer_level(self) -> Level:
+        """The level this batch's answers are given at."""
+        return Level.DEFAULTS if self.unreadable else self.level
 
 
 class Throughput:
@@ -105,29 +118,37 @@ class Throughput:
 
 
 def batch_seconds(clock_margin: float, seconds_per_prompt: float, size: int, track_seconds: float,
-                  elapsed: float, answered: int, expected_questions: int) -> float:
-    """A batch's deadline: its per-call limit with the margin, and no more than its fair share
-    of the track budget left (with the margin). Questions beyond the expected number are each
-    given a batch's share of what is left, so the clock never divides by zero or less."""
+                  elapsed: float, answered: int, expected_questions: int, slack: float = SHARE_SLACK) -> float:
+    """A batch's deadline: its per-call limit with the margin, and no more than `slack` times its
+    fair share of the track budget left (with the margin), nor more than all of it. Questions
+    beyond the expected number are each given a batch's share of what is left, so the clock
+    never divides by zero or less."""
     per_call = clock_margin * seconds_per_prompt * size
     left = clock_margin * track_seconds - elapsed
     questions_left = max(expected_questions - answered, size)
-    return max(0.0, min(per_call, left * size / questions_left))
+    return max(0.0, min(per_call, slack * left * size / questions_left, left))
 
 
-def pace_level(projected_seconds: float | None, budget_seconds: float) -> Level:
+def pace_level(projected_seconds: float | None, budget_seconds: float, current: Level = Level.NORMAL) -> Level:
     """The degradation level for a run projected to take projected_seconds in all (None: not yet
-    measured) against a budget of budget_seconds."""
+    measured) against a budget of budget_seconds. A run goes back down a level only once its
+    projection is RECOVER_BELOW under that level's threshold, so that a run hovering at a
+    threshold does not switch on every batch."""
     if projected_seconds is None:
-        return Level.NORMAL
+        return current
     if budget_seconds <= 0:
         return Level.DEFAULTS
     ratio = projected_seconds / budget_seconds
+    level = Level.NORMAL
     if ratio > NO_CALIBRATION_ABOVE:
-        return Level.NO_CALIBRATION
-    if ratio > SHORT_TEXT_ABOVE:
-        return Level.SHORT_TEXT
-    return Level.NORMAL
+        level = Level.NO_CALIBRATION
+    elif ratio > SHORT_TEXT_ABOVE:
+        level = Level.SHORT_TEXT
+    if level < current < Level.DEFAULTS:
+        threshold = NO_CALIBRATION_ABOVE if current == Level.NO_CALIBRATION else SHORT_TEXT_ABOVE
+        if ratio > RECOVER_BELOW * threshold:
+            return current
+    return level
 
 
 def fit_caps(answers: list[Answer], steps: int, level: Level) -> tuple[int, ...]:
@@ -164,6 +185,7 @@ class Budget:
         self.throughput = throughput or Throughput()
         self.answered = 0
         self.batch_seconds_spent = 0.0  # inside batch calls, for the seconds-per-question pace
+        self._level = Level.NORMAL
 
     @classmethod
     def from_clock(cls, clock, throughput: Throughput | None = None) -> "Budget":
@@ -179,7 +201,12 @@ class Budget:
         return elapsed + left * self.batch_seconds_spent / self.answered
 
     def level(self, elapsed: float) -> Level:
-        return pace_level(self.projected_seconds(elapsed), self.margin * self.track_seconds)
+        """The run's level now; it moves with the projection (see pace_level)."""
+        if self.margin * self.track_seconds - elapsed <= 0:
+            self._level = Level.DEFAULTS
+        else:
+            self._level = pace_level(self.projected_seconds(elapsed), self.margin * self.track_seconds, self._level)
+        return self._level
 
     def plan(self, answers: list[Answer], prompt_tokens: int, elapsed: float) -> BatchPlan:
         """Deadline, caps and level for a batch about to start `elapsed` seconds into the run."""
@@ -187,16 +214,13 @@ class Budget:
         seconds = batch_seconds(self.margin, self.seconds_per_prompt, size, self.track_seconds,
                                 elapsed, self.answered, self.expected_questions)
         level = self.level(elapsed)
-        if self.margin * self.track_seconds - elapsed <= 0:
-            level = Level.DEFAULTS
         t = self.throughput
         reading = t.prefill_seconds(prompt_tokens) + t.overhead
-        if t.observed and reading >= seconds:
-            # Reading the prompts alone would overrun the deadline: nothing the engine writes
-            # could come back in time.
-            level = Level.DEFAULTS
+        # Once measured: when reading the prompts alone would overrun the deadline, nothing the
+        # engine writes could come back in time.
+        unreadable = bool(t.observed) and reading >= seconds
         steps = t.decode_steps_within(seconds - reading)
-        return BatchPlan(seconds, fit_caps(answers, steps, level), level)
+        return BatchPlan(seconds, fit_caps(answers, steps, level), level, unreadable)
 
     def record(self, questions: int, wall_seconds: float, cost: BatchCost | None = None) -> None:
         self.answered += questions

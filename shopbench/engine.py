@@ -63,6 +63,7 @@ class VllmEngine:
         self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
         self.tokenizer = self.llm.get_tokenizer()
         self.stop_token_ids = sorted({self.tokenizer.eos_token_id, *end_of_turn_ids(self.tokenizer)} - {None})
+        self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
         self._request_ids = itertools.count()
         self.last_cost: BatchCost | None = None
 
@@ -83,7 +84,7 @@ class VllmEngine:
 
     def generate(self, requests: list[Request], deadline: float | None = None) -> list[Completion | None]:
         """A Completion per request; None where the engine failed on it. `deadline` is a time on
-        time.monotonic(): requests still unfinished then are aborted and come back with the text
+        self.clock (time.monotonic): requests still unfinished then are aborted and come back with the text
         written so far, marked `cut`. A failing batch is retried one request at a time so one bad
         request costs one answer, but only while the deadline has not passed."""
         if not requests:
@@ -94,7 +95,7 @@ class VllmEngine:
             log.exception("engine failed on a batch of %d; retrying one by one while time remains", len(requests))
         results: list[Completion | None] = []
         for number, request in enumerate(requests):
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and self.clock() >= deadline:
                 log.warning("deadline reached; %d requests of the failed batch get default answers", len(requests) - number)
                 results.extend([None] * (len(requests) - number))
                 break
@@ -112,13 +113,13 @@ class VllmEngine:
         ids = [f"shopbench-{next(self._request_ids)}" for _ in requests]
         latest: dict[str, object] = {}
         pending = set(ids)
-        began = time.monotonic()
+        began = self.clock()
         prefilled_at, decode_steps = None, 0
         try:
             for request_id, request in zip(ids, requests):
                 engine.add_request(request_id, self._engine_input(request), self.sampling_params(request))
             while pending:
-                if deadline is not None and time.monotonic() >= deadline:
+                if deadline is not None and self.clock() >= deadline:
                     engine.abort_request(sorted(pending))
                     break
                 for output in engine.step():
@@ -128,7 +129,7 @@ class VllmEngine:
                             pending.discard(output.request_id)
                 if prefilled_at is None:
                     if all(request_id in latest for request_id in ids):
-                        prefilled_at = time.monotonic()
+                        prefilled_at = self.clock()
                 else:
                     decode_steps += 1
         except BaseException:
@@ -138,7 +139,7 @@ class VllmEngine:
                 except Exception:
                     log.exception("could not abort the requests of a failed batch")
             raise
-        ended = time.monotonic()
+        ended = self.clock()
         prefill_end = prefilled_at if prefilled_at is not None else ended
         self.last_cost = BatchCost(
             prompt_tokens=sum(len(r.prompt_ids) for r in requests),

@@ -131,11 +131,19 @@ class TypeTiming:
     generated: int = 0
 
 
+@dataclass(frozen=True)
+class BatchTiming:
+    task_type: str
+    size: int
+    seconds: float  # the batch_predict call, which the evaluator limits to size x seconds per prompt
+
+
 @dataclass
 class Generation:
     outputs: list[str]
     timing: dict[str, TypeTiming]
     token_unit: str  # "tokens" when the model counts its own tokens, else "words"
+    batches: list[BatchTiming] = field(default_factory=list)
 
 
 def _batch_size(model, task_type: str) -> int:
@@ -157,6 +165,7 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
     token_unit = "tokens" if callable(count) else "words"
     outputs: list[str | None] = [None] * len(rows)
     timing: dict[str, TypeTiming] = {}
+    batches: list[BatchTiming] = []
     bar = tqdm(total=len(rows), desc="Generating", unit="q", disable=not progress)
     for task_type in sorted(groups):
         indices = groups[task_type]
@@ -169,7 +178,9 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
             batch = {"prompt": [rows[i]["input_field"] for i in batch_indices]}
             began = clock()
             answers = model.batch_predict(batch, is_multiple_choice)
-            stats.seconds += clock() - began
+            seconds = clock() - began
+            stats.seconds += seconds
+            batches.append(BatchTiming(task_type, len(batch_indices), seconds))
             if not isinstance(answers, (list, tuple)) or len(answers) != len(batch_indices):
                 got = len(answers) if isinstance(answers, (list, tuple)) else type(answers).__name__
                 raise ValueError(
@@ -185,7 +196,7 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
             bar.update(len(batch_indices))
             start += size
     bar.close()
-    return Generation(outputs, timing, token_unit)
+    return Generation(outputs, timing, token_unit, batches)
 
 
 def load_model(factory, clock=time.perf_counter):

@@ -1,0 +1,36 @@
+"""The clock on the real CPU engine: with a per-prompt limit tight enough that the free-text
+batches overrun it unguarded, every batch returns within its limit plus 10 % and every answer
+is well-formed."""
+
+from dataclasses import replace
+
+import pytest
+
+from models.shopbench_model import ShopBenchModel
+from shopbench.evaluation import run_model
+from shopbench.settings import ClockSettings
+from tests.test_clock import check_answers
+
+pytestmark = pytest.mark.engine
+
+LIMIT = 0.12  # seconds per prompt; the proxy's unguarded generation batches take 0.3-0.5 s per prompt here
+
+
+def test_real_engine_batches_keep_a_tight_per_prompt_limit(engine, cpu_settings, dev_rows):
+    rows = [r for r in dev_rows if r["task_type"] == "generation"][:16]
+    rows += [r for r in dev_rows if r["task_type"] == "multiple-choice"][:8]
+    rows += [r for r in dev_rows if r["task_type"] == "retrieval"][:8]
+    loose = ShopBenchModel(replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=100.0)), engine=engine)
+    free = {"prompt": [r["input_field"] for r in rows[:16]]}
+    loose.batch_predict(free, False)  # warm the engine and the prefix cache
+    unguarded = run_model(loose, rows[:16], progress=False).batches[0]
+    assert unguarded.seconds > 1.1 * LIMIT * unguarded.size, "the premise: unguarded free text overruns the limit"
+
+    settings = replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=LIMIT, expected_questions=len(rows)))
+    model = ShopBenchModel(settings, engine=engine)
+    generation = run_model(model, rows, progress=False)
+    for batch in generation.batches:
+        assert batch.seconds <= 1.1 * LIMIT * batch.size, batch
+    check_answers(rows, generation.outputs)
+    answers = [o for o, r in zip(generation.outputs, rows) if r["task_type"] == "generation"]
+    assert sum(bool(a.strip()) for a in answers) >= len(answers) // 2  # free text cut short, not dropped

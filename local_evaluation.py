@@ -40,8 +40,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds-per-prompt", type=float, default=None,
                         help="rehearse under this per-prompt limit (sets SHOPBENCH_SECONDS_PER_PROMPT; default 10)")
     parser.add_argument("--track-minutes", type=float, default=None,
-                        help="rehearse under this limit for the configured track's whole run (sets SHOPBENCH_TRACK_MINUTES)")
-    parser.add_argument("--verbose", action="store_true", help="show the engine's start-up log instead of writing it to a file")
+                        help="rehearse under this limit for the configured track's whole run "
+                             "(sets SHOPBENCH_TRACK_MINUTES)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the engine's start-up log instead of writing it to a file")
     parser.add_argument("--engine-log", type=Path, default=REPO / "logs" / "engine.log",
                         help="where the engine's start-up log goes without --verbose (default: logs/engine.log)")
     return parser.parse_args(argv)

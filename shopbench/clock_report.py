@@ -82,7 +82,8 @@ def track_projections(rows: list[dict], timing: dict, load_seconds: float | None
     return out
 
 
-def clock_section(rows: list[dict], generation, load_seconds: float | None, clock, model_clock: dict | None = None) -> dict:
+def clock_section(rows: list[dict], generation, load_seconds: float | None, clock,
+                  model_clock: dict | None = None) -> dict:
     """The report's `timing.clock`: batches against the per-prompt limit, projections per track
     (the configured track with its configured limit and expected size), what the model's clock
     did. `clock` is a settings.ClockSettings."""

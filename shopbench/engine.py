@@ -96,7 +96,8 @@ class VllmEngine:
         results: list[Completion | None] = []
         for number, request in enumerate(requests):
             if deadline is not None and self.clock() >= deadline:
-                log.warning("deadline reached; %d requests of the failed batch get default answers", len(requests) - number)
+                left = len(requests) - number
+                log.warning("deadline reached; %d requests of the failed batch get default answers", left)
                 results.extend([None] * (len(requests) - number))
                 break
             try:

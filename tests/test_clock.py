@@ -62,12 +62,13 @@ class FakeEngine:
                     w.append(p[len(w)])
             self.clock.now += DECODE
             steps += 1
-        self.last_cost = BatchCost(sum(len(r.prompt_ids) for r in requests), prefilled - began, steps, self.clock.now - prefilled)
+        prompt_tokens = sum(len(r.prompt_ids) for r in requests)
+        self.last_cost = BatchCost(prompt_tokens, prefilled - began, steps, self.clock.now - prefilled)
         self.calls.append((len(requests), deadline, self.clock.now - began))
+        choice = [bool(r.constraint) and r.constraint["kind"] == "choice" for r in requests]
         return [
-            Completion("".join(w), len(w), {int(p[0]): -0.1} if r.constraint and r.constraint["kind"] == "choice" else None,
-                       cut and len(w) < len(p))
-            for r, w, p in zip(requests, written, plans)
+            Completion("".join(w), len(w), {int(p[0]): -0.1} if mc else None, cut and len(w) < len(p))
+            for w, p, mc in zip(written, plans, choice)
         ]
 
 

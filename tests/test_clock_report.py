@@ -27,10 +27,12 @@ def test_percentile(values, share, want):
 
 
 def test_batch_clock_counts_batches_over_the_per_prompt_limit():
-    batches = [BatchTiming("generation", 16, 32.0), BatchTiming("multiple-choice", 16, 4.0), BatchTiming("ranking", 2, 30.0)]
+    batches = [BatchTiming("generation", 16, 32.0), BatchTiming("multiple-choice", 16, 4.0),
+               BatchTiming("ranking", 2, 30.0)]
     clock = batch_clock(batches, seconds_per_prompt=10.0)
     assert clock["max_seconds_per_prompt"] == 15.0 and clock["batches_over_limit"] == 1
-    assert clock["p95_seconds_per_prompt"] == 15.0 and [b["seconds_per_prompt"] for b in clock["per_batch"]] == [2, 0.25, 15]
+    assert clock["p95_seconds_per_prompt"] == 15.0
+    assert [b["seconds_per_prompt"] for b in clock["per_batch"]] == [2, 0.25, 15]
 
 
 @pytest.mark.parametrize("projected,limit,want", [(600, 1200, "fits (10 min to spare)"), (1201, 1200, "over by 1 min"),
@@ -75,29 +77,32 @@ class NoisyModel:
 '''
 
 
+COMMAND = [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", "--model", "noisy_model:NoisyModel",
+           "--data", str(REPO / "shopbench" / "examples" / "example.jsonl")]
+
+
 def test_cli_shows_the_clock_and_keeps_start_up_output_in_a_log(tmp_path):
     (tmp_path / "noisy_model.py").write_text(NOISY_MODEL, encoding="utf-8")
     log = tmp_path / "engine.log"
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path), "SHOPBENCH_TRACK": "2"}
     result = subprocess.run(
-        [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", "--limit", "6", "--model", "noisy_model:NoisyModel",
-         "--seconds-per-prompt", "0.01", "--track-minutes", "0.5", "--engine-log", str(log), "--report", str(tmp_path / "r.json"),
-         "--data", str(REPO / "shopbench" / "examples" / "example.jsonl")],
+        [*COMMAND, "--limit", "6", "--seconds-per-prompt", "0.01", "--track-minutes", "0.5",
+         "--engine-log", str(log), "--report", str(tmp_path / "r.json")],
         capture_output=True, text=True, cwd=REPO, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "NOISY" not in result.stdout + result.stderr and "NOISY START-UP LINE" in log.read_text()
     assert str(log) in result.stdout
     clock = json.loads((tmp_path / "r.json").read_text())["timing"]["clock"]
-    assert clock["batches"]["limit_seconds_per_prompt"] == 0.01 and clock["batches"]["batches_over_limit"] == clock["batches"]["batches"] >= 3
+    batches = clock["batches"]
+    assert batches["limit_seconds_per_prompt"] == 0.01 and batches["batches_over_limit"] == batches["batches"] >= 3
     t2 = clock["tracks"][PREFIX + "shopping-knowledge-reasoning"]
     assert clock["track"] == PREFIX + "shopping-knowledge-reasoning" and t2["limit_seconds"] == 30
     assert t2["verdict"].startswith("over by")  # 1,550 questions at ~0.05 s each do not fit in 30 s
     assert "per-prompt limit 0.01 s" in result.stdout and "OVER the limit" in result.stdout
 
     verbose = subprocess.run(
-        [sys.executable, str(REPO / "local_evaluation.py"), "--no-progress", "--limit", "2", "--model", "noisy_model:NoisyModel",
-         "--verbose", "--data", str(REPO / "shopbench" / "examples" / "example.jsonl")],
+        [*COMMAND, "--limit", "2", "--verbose"],
         capture_output=True, text=True, cwd=REPO, timeout=300, env=env,
     )
     assert verbose.returncode == 0 and "NOISY START-UP LINE" in verbose.stdout

@@ -216,9 +216,10 @@ class Budget:
         level = self.level(elapsed)
         t = self.throughput
         reading = t.prefill_seconds(prompt_tokens) + t.overhead
-        # Once measured: when reading the prompts alone would overrun the deadline, nothing the
-        # engine writes could come back in time.
-        unreadable = bool(t.observed) and reading >= seconds
+        # Once measured: when reading the prompts alone would overrun the limit itself (the
+        # deadline without the margin), nothing the engine writes could come back in time. Short
+        # of that the batch runs and the deadline stops it: a cut list is still completed.
+        unreadable = bool(t.observed) and reading >= seconds / self.margin
         steps = t.decode_steps_within(seconds - reading)
         return BatchPlan(seconds, fit_caps(answers, steps, level), level, unreadable)
 

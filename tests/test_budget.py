@@ -106,6 +106,12 @@ def test_plan_gives_defaults_when_reading_alone_overruns():
     plan = budget.plan([MC] * 16, prompt_tokens=3200, elapsed=1)
     assert plan.unreadable and plan.answer_level == Level.DEFAULTS and plan.level == Level.NORMAL
 
+    near = Budget(track_seconds=1000, seconds_per_prompt=0.1, expected_questions=1000, margin=0.5)
+    near.record(16, 1.0, BatchCost(1600, 0.5, 50, 0.5))
+    # 0.8 s deadline, 1.6 s limit: 1 s of reading overruns the deadline, not the limit
+    assert not near.plan([MC] * 16, prompt_tokens=3200, elapsed=1).unreadable
+    assert near.plan([MC] * 16, prompt_tokens=6400, elapsed=1).unreadable
+
 
 def test_plan_trusts_the_deadline_before_any_measurement():
     budget = Budget(track_seconds=1000, seconds_per_prompt=0.01, expected_questions=1000, margin=1.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -53,7 +54,41 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="local folder of paraphrase-multilingual-MiniLM-L12-v2 (else $SHOPBENCH_MULTILINGUAL_MINILM)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--seconds-per-prompt", type=float, default=None,
+                        help="rehearse under this per-prompt limit (sets SHOPBENCH_SECONDS_PER_PROMPT; default 10)")
+    parser.add_argument("--track-minutes", type=float, default=None,
+                        help="rehearse under this limit for the configured track's whole run "
+                             "(sets SHOPBENCH_TRACK_MINUTES)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the engine's start-up log instead of writing it to a file")
+    parser.add_argument("--engine-log", type=Path, default=REPO / "logs" / "engine.log",
+                        help="where the engine's start-up log goes without --verbose (default: logs/engine.log)")
     return parser.parse_args(argv)
+
+
+def rehearsal_environment(args) -> dict[str, str]:
+    """The clock overrides the rehearsal flags stand for; the model reads them when it loads."""
+    env = {}
+    for value, name, flag in ((args.seconds_per_prompt, "SHOPBENCH_SECONDS_PER_PROMPT", "--seconds-per-prompt"),
+                              (args.track_minutes, "SHOPBENCH_TRACK_MINUTES", "--track-minutes")):
+        if value is not None:
+            if not value > 0:
+                raise SystemExit(f"error: {flag} must be positive, got {value}")
+            env[name] = repr(float(value))
+    return env
+
+
+def load_quietly(ev, factory, args):
+    """(model, seconds), the engine's start-up output in args.engine_log unless --verbose."""
+    if args.verbose:
+        return ev.load_model(factory)
+    from shopbench.console import output_to, quiet_engine_logs
+
+    print(f"engine start-up log: {args.engine_log}")
+    with output_to(args.engine_log):
+        loaded = ev.load_model(factory)
+    quiet_engine_logs()
+    return loaded
 
 
 def model_class(spec: str):
@@ -62,8 +97,21 @@ def model_class(spec: str):
     return getattr(importlib.import_module(module_name), class_name or "UserModel")
 
 
+def clock_of(rows, generation, load_seconds, model) -> dict:
+    """The report's timing.clock: the model's own clock settings when it has them, else the
+    configured ones."""
+    from shopbench.evaluation.timing import clock_section
+    from shopbench.settings import clock_settings, read_user_config
+
+    settings = getattr(model, "settings", None)
+    clock = getattr(settings, "clock", None) or clock_settings(read_user_config())
+    summary = getattr(model, "clock_summary", None)
+    return clock_section(rows, generation, load_seconds, clock, summary() if callable(summary) else None)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    os.environ.update(rehearsal_environment(args))
     from shopbench import eval_encoders
     from shopbench import evaluation as ev
 
@@ -95,7 +143,7 @@ def main(argv=None) -> int:
                 unmatched_predictions=matched.unmatched,
             )
         else:
-            model, load_seconds = ev.load_model(model_class(args.model))
+            model, load_seconds = load_quietly(ev, model_class(args.model), args)
             print(f"model: {type(model).__module__}.{type(model).__name__} loaded in {load_seconds:.1f} s")
             try:
                 generation = ev.run_model(model, rows, progress=progress)
@@ -106,6 +154,7 @@ def main(argv=None) -> int:
                     close()
             outputs = generation.outputs
             timing = ev.timing_report(generation, load_seconds)
+            timing["clock"] = clock_of(rows, generation, load_seconds, model)
 
         evaluation = ev.evaluate_outputs(rows, outputs, progress=progress)
     except ev.InputError as exc:
@@ -118,6 +167,10 @@ def main(argv=None) -> int:
     if timing is not None:
         print("-" * 80)
         print(ev.format_timing(timing))
+        from shopbench.evaluation.timing import format_clock
+
+        print("-" * 80)
+        print(format_clock(timing["clock"]))
     if args.output is not None:
         ev.write_records(args.output, evaluation.records)
         print(f"answers and scores: {args.output}")

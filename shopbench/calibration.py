@@ -8,6 +8,8 @@ the content-free prompt, the prior cache (one engine call per option set) and th
 
 from __future__ import annotations
 
+import time
+
 from .requests import Completion, build_request
 from .settings import Settings
 from .spec import TaskSpec, TaskType
@@ -38,20 +40,30 @@ class Calibration:
         self.enabled = bool(settings.mc_calibration)
         self._priors: dict[tuple[int, ...], dict[int, float] | None] = {}
 
-    def prior(self, options: tuple[int, ...]) -> dict[int, float] | None:
+    def prior(self, options: tuple[int, ...], deadline: float | None = None) -> dict[int, float] | None:
         """The model's option distribution for a content-free question with these options,
-        computed once per option set."""
+        computed once per option set. `deadline` is a time on the engine's clock: once it has
+        passed no request is made, and a prior cut short is not kept (a later batch asks again)."""
         if options not in self._priors:
+            if deadline is not None and _engine_clock(self.engine)() >= deadline:
+                return None
             spec = TaskSpec(TaskType.MULTIPLE_CHOICE, options=options)
             request = build_request(spec, content_free_prompt(options), self.tokenizer, self.settings)
-            result = self.engine.generate([request])[0]
+            result = self.engine.generate([request], deadline=deadline)[0]
+            if result is not None and result.cut:
+                return None
             self._priors[options] = result.option_logprobs if result is not None else None
         return self._priors[options]
 
-    def text(self, spec: TaskSpec, completion: Completion) -> str:
+    def text(self, spec: TaskSpec, completion: Completion, deadline: float | None = None, allowed: bool = True) -> str:
         """The completion's answer text: the calibrated option where the engine returned option
-        log-probabilities (a Choice constraint) and calibration is on, else the text as decoded."""
-        if not (self.enabled and completion.option_logprobs):
+        log-probabilities (a Choice constraint) and calibration is on and `allowed` (the clock may
+        forbid the extra request), else the text as decoded."""
+        if not (self.enabled and allowed and completion.option_logprobs):
             return completion.text
-        choice = calibrated_choice(completion.option_logprobs, self.prior(spec.options))
+        choice = calibrated_choice(completion.option_logprobs, self.prior(spec.options, deadline))
         return completion.text if choice is None else str(choice)
+
+
+def _engine_clock(engine):
+    return getattr(engine, "clock", time.monotonic)

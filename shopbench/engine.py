@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import time
 
+from .budget import BatchCost
 from .constraints import Choice
 from .requests import Completion, Request
 from .settings import Settings
@@ -101,6 +104,9 @@ class VllmEngine:
         self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
         self.tokenizer = self.llm.get_tokenizer()
         self.stop_token_ids = sorted({self.tokenizer.eos_token_id, *end_of_turn_ids(self.tokenizer)} - {None})
+        self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
+        self._request_ids = itertools.count()
+        self.last_cost: BatchCost | None = None
 
     def sampling_params(self, request: Request):
         from vllm import SamplingParams
@@ -118,31 +124,87 @@ class VllmEngine:
             logprobs=len(request.constraint.options) if _is_choice(request) else None,
         )
 
-    def generate(self, requests: list[Request]) -> list[Completion | None]:
-        """A Completion per request; None where the engine failed on it.
-        A failing batch is retried one request at a time so one bad request costs one answer."""
+    def generate(self, requests: list[Request], deadline: float | None = None) -> list[Completion | None]:
+        """A Completion per request; None where the engine failed on it. `deadline` is a time on
+        self.clock (time.monotonic): requests still unfinished then are aborted and come back with the text
+        written so far, marked `cut`. A failing batch is retried one request at a time so one bad
+        request costs one answer, but only while the deadline has not passed."""
         if not requests:
             return []
         try:
-            return self._run(requests)
+            return self._run(requests, deadline)
         except Exception:
-            log.exception("engine failed on a batch of %d; retrying one by one", len(requests))
+            log.exception("engine failed on a batch of %d; retrying one by one while time remains", len(requests))
         results: list[Completion | None] = []
-        for request in requests:
+        for number, request in enumerate(requests):
+            if deadline is not None and self.clock() >= deadline:
+                left = len(requests) - number
+                log.warning("deadline reached; %d requests of the failed batch get default answers", left)
+                results.extend([None] * (len(requests) - number))
+                break
             try:
-                results.extend(self._run([request]))
+                results.extend(self._run([request], deadline))
             except Exception:
                 log.exception("engine failed on a request of %d prompt tokens", len(request.prompt_ids))
                 results.append(None)
         return results
 
-    def _run(self, requests: list[Request]) -> list[Completion]:
-        outputs = self.llm.generate(
-            [{"prompt_token_ids": list(r.prompt_ids)} for r in requests],
-            [self.sampling_params(r) for r in requests],
-            use_tqdm=False,
+    def _run(self, requests: list[Request], deadline: float | None) -> list[Completion]:
+        """Drive the engine step by step so that it can be stopped at the deadline; measures what
+        the call cost (self.last_cost) for the clock's throughput estimate."""
+        engine = self.llm.llm_engine
+        ids = [f"shopbench-{next(self._request_ids)}" for _ in requests]
+        latest: dict[str, object] = {}
+        pending = set(ids)
+        began = self.clock()
+        prefilled_at, decode_steps = None, 0
+        try:
+            for request_id, request in zip(ids, requests):
+                engine.add_request(request_id, self._engine_input(request), self.sampling_params(request))
+            while pending:
+                if deadline is not None and self.clock() >= deadline:
+                    engine.abort_request(sorted(pending))
+                    break
+                for output in engine.step():
+                    if output.request_id in pending:
+                        latest[output.request_id] = output
+                        if output.finished:
+                            pending.discard(output.request_id)
+                if prefilled_at is None:
+                    if all(request_id in latest for request_id in ids):
+                        prefilled_at = self.clock()
+                else:
+                    decode_steps += 1
+        except BaseException:
+            if pending:
+                try:
+                    engine.abort_request(sorted(pending))
+                except Exception:
+                    log.exception("could not abort the requests of a failed batch")
+            raise
+        ended = self.clock()
+        prefill_end = prefilled_at if prefilled_at is not None else ended
+        self.last_cost = BatchCost(
+            prompt_tokens=sum(len(r.prompt_ids) for r in requests),
+            prefill_seconds=prefill_end - began,
+            decode_steps=decode_steps,
+            decode_seconds=ended - prefill_end,
         )
-        return [_completion(r, o.outputs[0]) for r, o in zip(requests, outputs)]
+        results = []
+        for request_id, request in zip(ids, requests):
+            output = latest.get(request_id)
+            cut = request_id in pending
+            if output is None:
+                results.append(Completion("", 0, cut=cut))
+            else:
+                results.append(_completion(request, output.outputs[0], cut))
+        return results
+
+    def _engine_input(self, request: Request):
+        prompt = {"prompt_token_ids": list(request.prompt_ids)}
+        # LLM renders prompts this way before adding them; raw prompts still work but are deprecated.
+        render = getattr(self.llm, "_preprocess_cmpl_one", None)
+        return render(prompt) if render is not None else prompt
 
     def shutdown(self) -> None:
         llm, self.llm = getattr(self, "llm", None), None
@@ -162,7 +224,7 @@ def _is_choice(request: Request) -> bool:
     return isinstance(request.constraint, Choice)
 
 
-def _completion(request: Request, output) -> Completion:
+def _completion(request: Request, output, cut: bool = False) -> Completion:
     option_logprobs = None
     if _is_choice(request) and output.logprobs:
         option_logprobs = {}
@@ -170,4 +232,4 @@ def _completion(request: Request, output) -> Completion:
             token = (entry.decoded_token or "").strip()
             if token.isdigit() and entry.logprob > float("-inf"):
                 option_logprobs[int(token)] = max(entry.logprob, option_logprobs.get(int(token), float("-inf")))
-    return Completion(output.text, len(output.token_ids), option_logprobs)
+    return Completion(output.text, len(output.token_ids), option_logprobs, cut)

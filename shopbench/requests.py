@@ -35,6 +35,7 @@ class Completion:
     # Under a Choice constraint: the log-probability of each option digit at the answer step,
     # after the constraint (so over the shown options only).
     option_logprobs: dict[int, float] | None = None
+    cut: bool = False  # stopped at the batch's deadline; text is what was written by then
 
 
 def template_ids(tokenizer, prompt: str, task_type: TaskType) -> list[int]:

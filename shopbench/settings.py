@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .tracks import ALL_AROUND, SECONDS_PER_PROMPT, track_for
+
 REPO = Path(__file__).resolve().parents[1]
 USER_CONFIG = REPO / "user_config.py"
+AICROWD_JSON = REPO / "aicrowd.json"
 
 _DEFAULT_CAPS = {"line": 64, "phrase": 12, "long": 96, "named_entity_recognition": 32}
+
+
+@dataclass(frozen=True)
+class ClockSettings:
+    """The limits a run keeps to (see shopbench/tracks.py and shopbench/budget.py)."""
+
+    track: str = ALL_AROUND  # challenge id
+    track_seconds: float = 140 * 60.0  # the whole run
+    seconds_per_prompt: float = SECONDS_PER_PROMPT  # each batch_predict call: this x batch size
+    expected_questions: int = 11_000
+    margin: float = 0.8  # share of each limit the package allows itself
+
+    def __post_init__(self):
+        if not self.track_seconds > 0:
+            raise ValueError(f"track time limit must be positive, not {self.track_seconds!r} s")
+        if not self.seconds_per_prompt > 0:
+            raise ValueError(f"seconds per prompt must be positive, not {self.seconds_per_prompt!r}")
+        if int(self.expected_questions) < 1:
+            raise ValueError(f"expected questions must be at least 1, not {self.expected_questions!r}")
+        if not 0 < self.margin <= 1:
+            raise ValueError(f"time margin must be in (0, 1], not {self.margin!r}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +53,7 @@ class Settings:
     extract_logit_boost: float = 2.0
     mc_calibration: bool = False
     max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
+    clock: ClockSettings = field(default_factory=ClockSettings)
 
     def __post_init__(self):
         if self.profile not in ("gpu", "cpu"):
@@ -71,6 +97,45 @@ def flag(values: dict, name: str, default: bool) -> bool:
 # --- end yes/no settings ---------------------------------------------------------------------
 
 
+# environment variable -> (user_config.py name, type); each lets a run be rehearsed under other limits
+CLOCK_ENV = {
+    "SHOPBENCH_TRACK": ("TRACK", str),
+    "SHOPBENCH_TRACK_MINUTES": ("TRACK_MINUTES", float),
+    "SHOPBENCH_SECONDS_PER_PROMPT": ("SECONDS_PER_PROMPT", float),
+    "SHOPBENCH_EXPECTED_QUESTIONS": ("EXPECTED_QUESTIONS", int),
+    "SHOPBENCH_TIME_MARGIN": ("TIME_MARGIN", float),
+}
+
+
+def clock_settings(values: dict, environ=None, aicrowd_json: Path = AICROWD_JSON) -> ClockSettings:
+    """The clock from user_config.py values, each overridable from the environment. The track is
+    TRACK when set, else aicrowd.json's challenge_id; its limit and expected size are the
+    track's own unless TRACK_MINUTES / EXPECTED_QUESTIONS say otherwise."""
+    from .tracks import challenge_id_from
+
+    environ = os.environ if environ is None else environ
+    values = dict(values)
+    for env_name, (name, kind) in CLOCK_ENV.items():
+        raw = environ.get(env_name)
+        if raw is None or not raw.strip():
+            continue
+        try:
+            values[name] = kind(raw.strip())
+        except ValueError:
+            raise ValueError(f"{env_name}={raw!r} is not a valid {kind.__name__}") from None
+    name = values.get("TRACK") or challenge_id_from(aicrowd_json) or ALL_AROUND
+    track = track_for(name)
+    minutes = values.get("TRACK_MINUTES")
+    expected = values.get("EXPECTED_QUESTIONS")
+    return ClockSettings(
+        track=track.challenge_id,
+        track_seconds=60.0 * float(track.minutes if minutes is None else minutes),
+        seconds_per_prompt=float(values.get("SECONDS_PER_PROMPT") or SECONDS_PER_PROMPT),
+        expected_questions=int(track.expected_questions if expected is None else expected),
+        margin=float(values.get("TIME_MARGIN", 0.8)),
+    )
+
+
 def _gpu_ready(model_path: Path) -> bool:
     if not (model_path / "config.json").exists():
         return False
@@ -95,6 +160,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         ner_logit_boost=float(values.get("NER_LOGIT_BOOST", 2.0)),
         extract_logit_boost=float(values.get("EXTRACT_LOGIT_BOOST", 2.0)),
         max_new_tokens={**_DEFAULT_CAPS, **values.get("MAX_NEW_TOKENS", {})},
+        clock=clock_settings(values),
     )
     if profile == "gpu":
         if not (model_path / "config.json").exists():
@@ -127,8 +193,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
 
 
 def load_settings(profile: str | None = None, **overrides) -> Settings:
-    """Settings from user_config.py; SHOPBENCH_PROFILE in the environment overrides PROFILE."""
-    import os
-
+    """Settings from user_config.py; SHOPBENCH_PROFILE in the environment overrides PROFILE, and
+    the SHOPBENCH_* clock variables (CLOCK_ENV) the clock settings."""
     settings = resolve(read_user_config(), profile or os.environ.get("SHOPBENCH_PROFILE"))
     return replace(settings, **overrides) if overrides else settings

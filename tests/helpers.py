@@ -4,6 +4,7 @@ independently of the heuristics in shopbench.tasks (the numbers the prompt lists
 from __future__ import annotations
 
 from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_types import is_well_formed
 
 BAD_INPUTS = [
     "", "   ", "\x00\x01\x02\xff\ufffe", "\ud800 lone surrogate", "x" * 300_000,
@@ -35,3 +36,9 @@ def dev_spec(row: dict) -> TaskSpec:
     if task_type is TaskType.RETRIEVAL:
         return TaskSpec(task_type, items=tuple(listed(prompt, 1)), k=3)
     return TaskSpec(task_type)
+
+
+def check_answers(rows: list[dict], outputs: list[str]) -> None:
+    """Every answer well-formed for its dev row (the spec read independently of the heuristics)."""
+    for row, answer in zip(rows, outputs):
+        assert is_well_formed(answer, dev_spec(row)), (row["task_name"], answer)

@@ -27,7 +27,7 @@ class PriorEngine:
     def __init__(self, logprobs):
         self.logprobs, self.requests = logprobs, []
 
-    def generate(self, requests):
+    def generate(self, requests, deadline=None):
         self.requests.extend(requests)
         return [Completion("1", 1, dict(self.logprobs)) for _ in requests]
 

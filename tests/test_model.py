@@ -19,7 +19,7 @@ class StubEngine:
         self.text, self.fail_batches, self.fail_if = text, fail_batches, fail_if
         self.calls = []
 
-    def generate(self, requests):
+    def generate(self, requests, deadline=None):
         self.calls.append(len(requests))
         if self.fail_batches:
             raise RuntimeError("engine down")

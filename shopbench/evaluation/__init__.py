@@ -5,7 +5,8 @@ One module per job, data flowing one way:
 
     reading  (questions, saved answers)  ->  driving (run the model like the evaluator)
              ->  scoring (parse, score, aggregate)  ->  report (tables, JSON files)
-    timing:  throughput per task type and the projection of the full hidden test run
+    timing:  throughput per task type, the projection of the full hidden test run, and the clock
+             (seconds per prompt against the limit, each track's projection against its limit)
 
 The model is passed in (anything with `get_batch_size()` and `batch_predict(batch, is_multiple_choice)`),
 so the driver runs the same against the real submission and against a stand-in. The names below
@@ -24,11 +25,18 @@ from shopbench.evaluation.reading import (
 )
 from shopbench.evaluation.report import format_summary, format_timing, write_records, write_report
 from shopbench.evaluation.scoring import NO_TRACK, Evaluation, TaskResult, evaluate_outputs, summarize
-from shopbench.evaluation.timing import FULL_TEST_QUESTIONS, TypeTiming, machine_description, timing_report
+from shopbench.evaluation.timing import (
+    FULL_TEST_QUESTIONS,
+    BatchTiming,
+    TypeTiming,
+    machine_description,
+    timing_report,
+)
 from shopbench.jsonl import InputError
 
 __all__ = [
     "FULL_TEST_QUESTIONS",
+    "BatchTiming",
     "NO_TRACK",
     "REQUIRED_FIELDS",
     "TASK_TYPES",

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
-from shopbench.evaluation.timing import TypeTiming
+from shopbench.evaluation.timing import BatchTiming, TypeTiming
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Generation:
     outputs: list[str]
     timing: dict[str, TypeTiming]
     token_unit: str  # "tokens" when the model counts its own tokens, else "words"
+    batches: list[BatchTiming] = field(default_factory=list)  # every batch_predict call, in order
 
 
 def _batch_size(model, task_type: str) -> int:
@@ -39,6 +40,7 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
     token_unit = "tokens" if callable(count) else "words"
     outputs: list[str | None] = [None] * len(rows)
     timing: dict[str, TypeTiming] = {}
+    batches: list[BatchTiming] = []
     bar = tqdm(total=len(rows), desc="Generating", unit="q", disable=not progress)
     for task_type in sorted(groups):
         indices = groups[task_type]
@@ -51,7 +53,9 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
             batch = {"prompt": [rows[i]["input_field"] for i in batch_indices]}
             began = clock()
             answers = model.batch_predict(batch, is_multiple_choice)
-            stats.seconds += clock() - began
+            seconds = clock() - began
+            stats.seconds += seconds
+            batches.append(BatchTiming(task_type, len(batch_indices), seconds))
             if not isinstance(answers, (list, tuple)) or len(answers) != len(batch_indices):
                 got = len(answers) if isinstance(answers, (list, tuple)) else type(answers).__name__
                 raise ValueError(
@@ -70,7 +74,7 @@ def run_model(model, rows: list[dict], progress: bool = True, clock=time.perf_co
             bar.update(len(batch_indices))
             start += size
     bar.close()
-    return Generation(outputs, timing, token_unit)
+    return Generation(outputs, timing, token_unit, batches)
 
 
 def load_model(factory, clock=time.perf_counter):

@@ -27,6 +27,14 @@ class TaskTypeRules(ABC):
     words: ClassVar[str]  # what the system prompt calls the task: "Your task is {words}."
     metrics: ClassVar[frozenset[str]]  # the official metrics a question of this type is scored by
     parser: ClassVar[Callable[[str], object]]  # the official parsing rule, a staticmethod of shopbench.parsing's
+    # Under a tight clock free text shrinks first; every cap shrinks no lower than
+    # min_answer_tokens (None: the plan's whole cap, which a well-formed list or option needs).
+    free_text: ClassVar[bool] = False
+    min_answer_tokens: ClassVar[int | None] = None
+
+    def tokens_needed(self, cap: int) -> int:
+        """The fewest tokens an answer under a plan with this cap needs to stay useful."""
+        return cap if self.min_answer_tokens is None else min(cap, self.min_answer_tokens)
 
     @abstractmethod
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:

@@ -21,6 +21,7 @@ class NamedEntities(TaskTypeRules):
     words = "named entity recognition"
     metrics = frozenset({"micro f1"})
     parser = staticmethod(parse_named_entities)
+    min_answer_tokens = 8  # a first entity or two
 
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:
         # The cited token ids are filled in by the request builder, which has the tokenizer.

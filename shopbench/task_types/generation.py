@@ -18,6 +18,8 @@ class Generation(TaskTypeRules):
     words = "generation"
     metrics = frozenset({"rougel", "sent-transformer", "multilingual-sent-transformer", "bleu", "jp-bleu"})
     parser = staticmethod(parse_generation)
+    free_text = True
+    min_answer_tokens = 4  # fewer is rarely a useful answer; the deadline still holds
 
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:
         cap = settings.token_cap(spec.form or "long")

@@ -165,8 +165,9 @@ class Budget:
     """The run's clock state: questions answered, generation time spent, throughput."""
 
     def __init__(self, track_seconds: float, seconds_per_prompt: float, expected_questions: int,
-                 margin: float = 0.8, throughput: Throughput | None = None):
+                 margin: float = 0.8, throughput: Throughput | None = None, paced: bool = True):
         self.track_seconds = track_seconds
+        self.paced = paced  # False: only the per-call limit applies, never the track's pace
         self.seconds_per_prompt = seconds_per_prompt
         self.expected_questions = expected_questions
         self.margin = margin
@@ -178,7 +179,8 @@ class Budget:
     @classmethod
     def from_clock(cls, clock, throughput: Throughput | None = None) -> Budget:
         """From a settings.ClockSettings."""
-        return cls(clock.track_seconds, clock.seconds_per_prompt, clock.expected_questions, clock.margin, throughput)
+        return cls(clock.track_seconds, clock.seconds_per_prompt, clock.expected_questions, clock.margin, throughput,
+                   getattr(clock, "paced", True))
 
     def projected_seconds(self, elapsed: float) -> float | None:
         """The whole run's projected time: what has gone, plus the questions left at the pace
@@ -190,6 +192,8 @@ class Budget:
 
     def level(self, elapsed: float) -> Level:
         """The run's level now; it moves with the projection (see pace_level)."""
+        if not self.paced:
+            return Level.NORMAL
         if self.margin * self.track_seconds - elapsed <= 0:
             self._level = Level.DEFAULTS
         else:
@@ -199,8 +203,11 @@ class Budget:
     def plan(self, answers: list[Answer], prompt_tokens: int, elapsed: float) -> BatchPlan:
         """Deadline, caps and level for a batch about to start `elapsed` seconds into the run."""
         size = max(1, len(answers))
-        seconds = batch_seconds(self.margin, self.seconds_per_prompt, size, self.track_seconds,
-                                elapsed, self.answered, self.expected_questions)
+        if self.paced:
+            seconds = batch_seconds(self.margin, self.seconds_per_prompt, size, self.track_seconds,
+                                    elapsed, self.answered, self.expected_questions)
+        else:
+            seconds = self.margin * self.seconds_per_prompt * size
         level = self.level(elapsed)
         t = self.throughput
         reading = t.prefill_seconds(prompt_tokens) + t.overhead

@@ -149,6 +149,22 @@ def test_clock_settings_read_aicrowd_json_and_the_environment(tmp_path):
     assert clock_settings({}, environ={}, aicrowd_json=tmp_path / "absent.json").track.endswith("all-around")
 
 
+def test_an_unpaced_run_keeps_only_the_per_call_limit(tmp_path):
+    # The CPU profile's default: a slow machine far behind the track's pace neither shrinks its
+    # deadlines to a share of the track nor degrades.
+    budget = Budget(track_seconds=100, seconds_per_prompt=10, expected_questions=100, margin=1.0, paced=False)
+    budget.record(10, 90.0)  # 9 s per question: 900 s projected against 100 s
+    plan = budget.plan([MC] * 4, prompt_tokens=40, elapsed=95)
+    assert plan.level == Level.NORMAL and plan.seconds == 40
+    assert budget.plan([MC], 10, elapsed=500).answer_level == Level.NORMAL
+    aicrowd = tmp_path / "aicrowd.json"
+    assert not clock_settings({}, environ={}, aicrowd_json=aicrowd, paced=False).paced
+    # a rehearsal with a track limit or size is paced
+    assert clock_settings({}, environ={"SHOPBENCH_TRACK_MINUTES": "5"}, aicrowd_json=aicrowd, paced=False).paced
+    assert clock_settings({"EXPECTED_QUESTIONS": 96}, environ={}, aicrowd_json=aicrowd, paced=False).paced
+    assert clock_settings({}, environ={}, aicrowd_json=aicrowd).paced
+
+
 @pytest.mark.parametrize("env,message", [
     ({"SHOPBENCH_SECONDS_PER_PROMPT": "fast"}, "SHOPBENCH_SECONDS_PER_PROMPT='fast' is not a valid float"),
     ({"SHOPBENCH_EXPECTED_QUESTIONS": "1.5"}, "not a valid int"),

@@ -526,6 +526,25 @@ def _ner_structure(prompt: str) -> bool:
     return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and _CONTAINER.search(prompt)))
 
 
+def _listed(prompt: str, lines: list[str], runs: list[_Run]) -> tuple[tuple[int, ...], str] | None:
+    """(item numbers, instruction) of the prompt's list: the last numbered run from 1 (else 0),
+    else entries inside one line."""
+    run = _last_run_from(runs, (1,)) or _last_run_from(runs, (0,))
+    if run is not None:
+        return run.numbers, _text_outside(lines, run)
+    inline = _inline_runs(prompt, 3)
+    if inline:
+        # "1. charger; 2. case; 3. sofa": the words around the entries are the instruction.
+        return inline[-1][0], _INLINE_MARK.sub(" ", prompt)
+    return None
+
+
+def _generation_spec(prompt: str) -> TaskSpec:
+    form = "line" if _COUNTED_TERMS.search(prompt) else _generation_form(prompt)
+    extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
+    return TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+
+
 def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
     prompt = prompt if isinstance(prompt, str) else str(prompt)
     lines = prompt.splitlines()
@@ -533,15 +552,7 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
     if is_multiple_choice:
         return _multiple_choice(prompt, lines, runs), (TaskType.MULTIPLE_CHOICE,)
 
-    listed: tuple[tuple[int, ...], str] | None = None
-    run = _last_run_from(runs, (1,)) or _last_run_from(runs, (0,))
-    if run is not None:
-        listed = run.numbers, _text_outside(lines, run)
-    else:
-        inline = _inline_runs(prompt, 3)
-        if inline:
-            # "1. charger; 2. case; 3. sofa": the words around the entries are the instruction.
-            listed = inline[-1][0], _INLINE_MARK.sub(" ", prompt)
+    listed = _listed(prompt, lines, runs)
     candidates: tuple[TaskType, ...] = ()
     if listed is not None:
         spec, candidates = _list_decision(prompt, listed[1], listed[0])
@@ -555,9 +566,7 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
         or _ner_structure(prompt)
     ):
         return TaskSpec(TaskType.NER, extractive=True), candidates or (TaskType.NER,)
-    form = "line" if counted_terms else _generation_form(prompt)
-    extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
-    spec = TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+    spec = _generation_spec(prompt)
     if not candidates:
         # Nothing said what the answer looks like: a bare question could also ask for spans.
         sure = counted_terms or any(p.search(prompt) for p in (_MAKES_TEXT, _TEXT_REQUEST, _SINGLE_PHRASE))
@@ -567,6 +576,30 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
 
 def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
     return _decide(prompt, is_multiple_choice)[0]
+
+
+def classify_as(prompt: str, task_type: TaskType | str) -> TaskSpec:
+    """The spec the rules give a prompt once its task type is settled otherwise (a model's pick
+    among `candidate_task_types`): the options, items, k or form read as for that type. A list
+    type needs a numbered list in the prompt; without one this raises ValueError."""
+    task_type = TaskType.of(task_type)
+    prompt = prompt if isinstance(prompt, str) else str(prompt)
+    lines = prompt.splitlines()
+    runs = _numbered_runs(lines)
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return _multiple_choice(prompt, lines, runs)
+    if task_type is TaskType.NER:
+        return TaskSpec(TaskType.NER, extractive=True)
+    if task_type is TaskType.GENERATION:
+        return _generation_spec(prompt)
+    listed = _listed(prompt, lines, runs)
+    if listed is None:
+        raise ValueError(f"a {task_type} answer needs a numbered list; the prompt has none")
+    items, instruction = listed
+    if task_type is TaskType.RANKING:
+        return TaskSpec(TaskType.RANKING, items=items)
+    count = _pick_count(instruction, len(items))
+    return TaskSpec(TaskType.RETRIEVAL, items=items, k=min(count[0] if count else DEFAULT_K, len(items)))
 
 
 def candidate_task_types(prompt: str, is_multiple_choice: bool) -> tuple[TaskType, ...]:

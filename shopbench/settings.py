@@ -52,6 +52,7 @@ class Settings:
     ner_logit_boost: float = 2.0
     extract_logit_boost: float = 2.0
     mc_calibration: bool = False
+    task_pick: bool = False  # the model settles task types the rules are unsure of
     max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
     clock: ClockSettings = field(default_factory=ClockSettings)
 
@@ -175,6 +176,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
             dtype=values.get("DTYPE", "float16"),
             attention_backend=values.get("ATTENTION_BACKEND", "TRITON_ATTN"),
             mc_calibration=flag(values, "MC_CALIBRATION", False),
+            task_pick=flag(values, "TASK_PICK", True),
             **common,
         )
     if profile != "cpu":
@@ -188,6 +190,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         max_model_len=int(values.get("CPU_MAX_MODEL_LEN", 4096)),
         dtype=values.get("CPU_DTYPE", "float32"),
         mc_calibration=flag(values, "CPU_MC_CALIBRATION", True),
+        task_pick=flag(values, "CPU_TASK_PICK", False),
         **common,
     )
 

@@ -145,3 +145,15 @@ def test_the_model_asks_once_before_the_batch_and_answers_as_picked(proxy_tokeni
             # The entity answer's plan differs from free text's: the picked type reached the request.
             entity = classify_as(BARE, TaskType.NER)
             assert engine.calls[1][0][0].max_tokens == cpu_settings.max_new_tokens[entity.task_type.value]
+
+
+def test_task_pick_setting_defaults_and_reads_yes_or_no(tmp_path):
+    from shopbench.settings import resolve
+
+    (tmp_path / "config.json").write_text("{}")
+    assert resolve({"MODEL_PATH": str(tmp_path)}, profile="gpu").task_pick is True
+    assert resolve({"MODEL_PATH": str(tmp_path), "TASK_PICK": "off"}, profile="gpu").task_pick is False
+    assert resolve({}, profile="cpu").task_pick is False
+    assert resolve({"CPU_TASK_PICK": "yes"}, profile="cpu").task_pick is True
+    with pytest.raises(ValueError, match="CPU_TASK_PICK"):
+        resolve({"CPU_TASK_PICK": "maybe"}, profile="cpu")

@@ -28,8 +28,9 @@ CPU_DTYPE = "float32"
 # The small proxy prefers some option digits whatever the question; dividing out its answer to
 # a content-free question with the same options lifts it above that constant answer.
 CPU_MC_CALIBRATION = True
-# The 135M proxy picks task types worse than the rules on every labelled set (README, "Task-type
-# pick"), so the pick is off here; the 72B model answers such one-digit questions reliably.
+# Off on the proxy: the 135M model answers "1" (the rules' own first pick) to every such question,
+# and with its digit prior divided out it picks worse than the rules (README, "Task-type pick").
+# On for the GPU profile (TASK_PICK): a 72B model answers such one-digit questions reliably.
 CPU_TASK_PICK = False
 
 # Both profiles

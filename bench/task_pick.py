@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in files:
             results[path.name] = measure(engine, settings, load_rows(path))
     finally:
-        engine.shutdown()
+        with output_to(args.log):  # the engine's shutdown warnings too stay off the console
+            engine.shutdown()
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0

@@ -17,6 +17,9 @@ QUANTIZATION = "awq"
 DTYPE = "float16"  # T4 (sm_75) has no bfloat16
 ATTENTION_BACKEND = "TRITON_ATTN"  # FlashAttention 2 needs sm_80+
 MC_CALIBRATION = False  # divide out the model's option prior (see CPU_MC_CALIBRATION)
+# Where the task rules are unsure of a prompt's answer form (a bare "Brands?", a numbered list with
+# no verb), one extra one-token request lets the model pick among the forms still possible.
+TASK_PICK = True
 
 # CPU profile
 CPU_MAX_MODEL_LEN = 4096
@@ -25,6 +28,10 @@ CPU_DTYPE = "float32"
 # The small proxy prefers some option digits whatever the question; dividing out its answer to
 # a content-free question with the same options lifts it above that constant answer.
 CPU_MC_CALIBRATION = True
+# Off on the proxy: the 135M model answers "1" (the rules' own first pick) to every such question,
+# and with its digit prior divided out it picks worse than the rules (README, "Task-type pick").
+# On for the GPU profile (TASK_PICK): a 72B model answers such one-digit questions reliably.
+CPU_TASK_PICK = False
 
 # Both profiles
 BATCH_SIZE = 16  # what get_batch_size() tells the evaluator (1..16)

@@ -13,6 +13,7 @@ from shopbench.calibration import Calibration
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
+from shopbench.task_pick import TaskPick, pick_seconds
 from shopbench.task_types import default_answer, finalize, rules_for
 from shopbench.tasks import classify, infer_multiple_choice
 
@@ -54,6 +55,7 @@ class ShopBenchModel:
         self.engine = engine
         self.tokenizer = engine.tokenizer
         self.calibration = Calibration(engine, self.tokenizer, self.settings)
+        self.task_pick = TaskPick(engine, self.tokenizer, self.settings)
         self.generated_tokens = 0
         self.budget = Budget.from_clock(self.settings.clock)
         self.level = Level.NORMAL
@@ -164,6 +166,12 @@ class ShopBenchModel:
 
     def _answer(self, prompts: list[str], multiple_choice: list[bool], began: float | None = None) -> list[str]:
         specs = [_safe_spec(p, mc) for p, mc in zip(prompts, multiple_choice)]
+        # --- task-type pick: the model settles what the rules are unsure of (shopbench/task_pick.py)
+        if self.task_pick.enabled and self.level < Level.NO_CALIBRATION:
+            start = self._clock() if began is None else began
+            seconds = pick_seconds(self.budget, len(prompts), start - self._started)
+            specs = self.task_pick.specs(prompts, multiple_choice, specs, self._engine_time(start + seconds))
+        # --- end task-type pick
         try:
             return self.predict_specs(prompts, specs, began)
         except Exception:

@@ -57,6 +57,7 @@ class Settings:
     ner_logit_boost: float = 2.0
     extract_logit_boost: float = 2.0
     mc_calibration: bool = False
+    task_pick: bool = False  # the model settles task types the rules are unsure of
     max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
     clock: ClockSettings = field(default_factory=ClockSettings)
 
@@ -183,6 +184,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
             attention_backend=values.get("ATTENTION_BACKEND", "TRITON_ATTN"),
             mc_calibration=flag(values, "MC_CALIBRATION", False),
             clock=clock_settings(values),
+            task_pick=flag(values, "TASK_PICK", True),
             **common,
         )
     if profile != "cpu":
@@ -197,6 +199,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         dtype=values.get("CPU_DTYPE", "float32"),
         mc_calibration=flag(values, "CPU_MC_CALIBRATION", True),
         clock=clock_settings(values, paced=False),
+        task_pick=flag(values, "CPU_TASK_PICK", False),
         **common,
     )
 

@@ -526,6 +526,25 @@ def _ner_structure(prompt: str) -> bool:
     return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and _CONTAINER.search(prompt)))
 
 
+def _listed(prompt: str, lines: list[str], runs: list[_Run]) -> tuple[tuple[int, ...], str] | None:
+    """(item numbers, instruction) of the prompt's list: the last numbered run from 1 (else 0),
+    else entries inside one line."""
+    run = _last_run_from(runs, (1,)) or _last_run_from(runs, (0,))
+    if run is not None:
+        return run.numbers, _text_outside(lines, run)
+    inline = _inline_runs(prompt, 3)
+    if inline:
+        # "1. charger; 2. case; 3. sofa": the words around the entries are the instruction.
+        return inline[-1][0], _INLINE_MARK.sub(" ", prompt)
+    return None
+
+
+def _generation_spec(prompt: str) -> TaskSpec:
+    form = "line" if _COUNTED_TERMS.search(prompt) else _generation_form(prompt)
+    extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
+    return TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+
+
 def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
     prompt = prompt if isinstance(prompt, str) else str(prompt)
     lines = prompt.splitlines()
@@ -533,15 +552,7 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
     if is_multiple_choice:
         return _multiple_choice(prompt, lines, runs), (TaskType.MULTIPLE_CHOICE,)
 
-    listed: tuple[tuple[int, ...], str] | None = None
-    run = _last_run_from(runs, (1,)) or _last_run_from(runs, (0,))
-    if run is not None:
-        listed = run.numbers, _text_outside(lines, run)
-    else:
-        inline = _inline_runs(prompt, 3)
-        if inline:
-            # "1. charger; 2. case; 3. sofa": the words around the entries are the instruction.
-            listed = inline[-1][0], _INLINE_MARK.sub(" ", prompt)
+    listed = _listed(prompt, lines, runs)
     candidates: tuple[TaskType, ...] = ()
     if listed is not None:
         spec, candidates = _list_decision(prompt, listed[1], listed[0])
@@ -555,9 +566,7 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
         or _ner_structure(prompt)
     ):
         return TaskSpec(TaskType.NER, extractive=True), candidates or (TaskType.NER,)
-    form = "line" if counted_terms else _generation_form(prompt)
-    extractive = form == "phrase" and bool(_EXTRACT.search(prompt) or _QUOTE_FROM.search(prompt))
-    spec = TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+    spec = _generation_spec(prompt)
     if not candidates:
         # Nothing said what the answer looks like: a bare question could also ask for spans.
         sure = counted_terms or any(p.search(prompt) for p in (_MAKES_TEXT, _TEXT_REQUEST, _SINGLE_PHRASE))
@@ -567,6 +576,30 @@ def _decide(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Task
 
 def classify(prompt: str, is_multiple_choice: bool) -> TaskSpec:
     return _decide(prompt, is_multiple_choice)[0]
+
+
+def classify_as(prompt: str, task_type: TaskType | str) -> TaskSpec:
+    """The spec the rules give a prompt once its task type is settled otherwise (a model's pick
+    among `candidate_task_types`): the options, items, k or form read as for that type. A list
+    type needs a numbered list in the prompt; without one this raises ValueError."""
+    task_type = TaskType.of(task_type)
+    prompt = prompt if isinstance(prompt, str) else str(prompt)
+    lines = prompt.splitlines()
+    runs = _numbered_runs(lines)
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return _multiple_choice(prompt, lines, runs)
+    if task_type is TaskType.NER:
+        return TaskSpec(TaskType.NER, extractive=True)
+    if task_type is TaskType.GENERATION:
+        return _generation_spec(prompt)
+    listed = _listed(prompt, lines, runs)
+    if listed is None:
+        raise ValueError(f"a {task_type} answer needs a numbered list; the prompt has none")
+    items, instruction = listed
+    if task_type is TaskType.RANKING:
+        return TaskSpec(TaskType.RANKING, items=items)
+    count = _pick_count(instruction, len(items))
+    return TaskSpec(TaskType.RETRIEVAL, items=items, k=min(count[0] if count else DEFAULT_K, len(items)))
 
 
 def candidate_task_types(prompt: str, is_multiple_choice: bool) -> tuple[TaskType, ...]:
@@ -594,21 +627,63 @@ def task_type_question(prompt: str, choices: tuple[TaskType, ...] = tuple(TaskTy
             f"What must the answer to this request be?\n{listed}\nAnswer with one number:")
 
 
+# What a multiple-choice prompt ends with: a cue for one answer ("Answer:", "Type the option
+# number only:", "Gib nur die Nummer an:", "番号で答えてください："); plural "numbers" is a pick.
+_ANSWER_CUE = _words(
+    r"(?:answer|antwort|réponse|respuesta|risposta|回答|答案|答え|解答)\s*[:：]\s*$",
+    r"(?:\b(?:number|nummer|numéro|número|numero|option|choice|letter)(?!s|n\b)|番号|序号|选项)[^\n]{0,30}[:：]\s*$",
+)
+# The answer is one item of the list: "Answer 1, 2 or 3", "(1-3)", "the number of your choice".
+_ONE_OF = _words(
+    r"\b(?:number|letter)\s+of\s+(?:your|the)\s+(?:choice|option|answer)\b", r"\b(?:option|choice)\s+number\b(?!s)",
+)
+_RATING = _words(
+    r"\brat(?:e|ing)\b", r"\bstars?\b", r"\bscore\b", r"\bscale\b", r"bewert", r"sterne", r"\bnote\b", r"étoiles?",
+    r"califica", r"puntú", r"estrellas?", r"\bvaluta", r"\bstelle\b", r"\bvoto\b", r"評価", r"星", r"评分", r"打分", r"段階",
+)
+# An option set is short; a list of candidates to pick from is usually longer.
+MAX_CUED_OPTIONS = 6
+
+
+def _names_one_of(instruction: str, numbers: tuple[int, ...]) -> bool:
+    """The instruction spells the list's own range as the answer's: "(1-3)", "1, 2 or 3"."""
+    lo, hi = numbers[0], numbers[-1]
+    spelled = regex.search(rf"(?<![\d.]){lo}\s*(?:-|–|to|~|〜)\s*{hi}(?!\d|\.\d)", instruction) or regex.search(
+        rf"(?<![\d.]){lo}\s*,\s*(?:\d\s*,\s*)*\d?\s*,?\s*(?:or|oder|ou|o)\s+{hi}(?!\d)", instruction)
+    return bool(spelled or _ONE_OF.search(instruction))
+
+
 def infer_multiple_choice(prompt: str) -> bool:
-    """Whether a prompt is multiple choice, for callers that do not say: options are numbered
-    from 0, or a rating scale is asked for with nothing listed to pick from."""
+    """Whether a prompt is multiple choice, for callers that do not say. Yes where options are
+    numbered from 0 (on their own lines or inside one line) or lettered, where a short list from 1
+    is followed by a cue for one answer ("Answer:", "the option number only:") or the answer's
+    range ("1, 2 or 3"), and where a rating scale is asked for; no where the prompt asks for an
+    order, a count of items, text about a list or reasoning ("Let's think step by step")."""
     prompt = prompt if isinstance(prompt, str) else str(prompt)
+    if _STEP_BY_STEP.search(prompt):
+        return False
     lines = prompt.splitlines()
     runs = _numbered_runs(lines)
     last = runs[-1] if runs else None
+    letters = _letter_run(prompt)
+    text = _quoted_removed(prompt)
     if last is not None:
-        if last.numbers[0] == 0:
-            return True
         instruction = _text_outside(lines, last)
-        if _RANK.search(instruction) or _pick_count(instruction, len(last.numbers)):
-            return False
-        return bool(regex.search(r"(?:answer|antwort|réponse|respuesta|risposta|回答|答案)\s*[:：]\s*$", prompt, regex.I))
-    return bool(_SCALE.search(prompt))
+        count = _pick_count(instruction, len(last.numbers))
+        if last.numbers[0] == 0:
+            # Options from 0, unless the instruction asks for several of them ("Which 2 of the following");
+            # ordering words in product text ("ordinateur", "in one order") are no ranking request here.
+            return not (count and count[1] >= 2 and 2 <= count[0] < len(last.numbers))
+        if _RANK.search(instruction) or count or _MAKES_TEXT.search(instruction):
+            return False  # an order, a count of items, or text about the listed points
+        if letters and letters[1] > _line_offsets(lines)[last.last_line]:
+            return True
+        if _SCALE.search(_quoted_removed(instruction)) or _names_one_of(instruction, last.numbers):
+            return True
+        return len(last.numbers) <= MAX_CUED_OPTIONS and bool(_ANSWER_CUE.search(prompt.rstrip()))
+    if letters or any(numbers[0] == 0 for numbers, _ in _inline_runs(prompt, 2)):
+        return True
+    return bool(_SCALE.search(text) or (_RATING.search(text) and _RANGE.search(text)))
 
 
 _LABELLED_LINE = regex.compile(r"^\s*([^\n:：]{1,40}?)\s*[:：]\s*(\S.*)$")

@@ -102,6 +102,14 @@ def test_multiple_choice_is_inferred_from_the_prompt(dev_rows):
     assert wrong == []
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent / "data").glob("*.jsonl")), ids=lambda p: p.name)
+def test_multiple_choice_is_inferred_on_every_labelled_set(path):
+    # Options from 1, lettered, inside one line, a bare rating range; and lists that are not options.
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    wrong = [r["id"] for r in rows if infer_multiple_choice(r["prompt"]) != r["is_multiple_choice"]]
+    assert wrong == []
+
+
 def test_rating_scale_without_listed_options():
     spec = classify("Rate this review from 1 to 5 stars.\nReview: arrived broken, no refund.\nAnswer: ", True)
     assert spec.options == (1, 2, 3, 4, 5)

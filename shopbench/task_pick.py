@@ -1,0 +1,140 @@
+"""The model's pick of a task type where the rules are unsure.
+
+`tasks.candidate_task_types` gives one answer form where a prompt says what its answer must look
+like and several where it does not (a bare "Brands?", a numbered list with no verb). For those
+prompts one extra request asks the model a one-digit question (`tasks.task_type_question`) under
+a `Choice` constraint over the candidates' numbers; the option with the highest log-probability
+(else the digit written) names the type, and `tasks.classify_as` reads the prompt's spec for it.
+
+Contract: all prompts of a batch that need a pick go in one engine call, made before the batch's
+own and stopped at a deadline on the engine's clock; any failure (no completion, a cut one, an
+unreadable answer, an exception, a type whose spec cannot be read) keeps the rules' spec. Off
+(`TASK_PICK` / `CPU_TASK_PICK`) nothing is asked. The pick is an extra request like the
+multiple-choice calibration's, so it is dropped at the same clock level (Level.NO_CALIBRATION).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .budget import Budget, batch_seconds
+from .constraints import Choice
+from .requests import ELISION, Completion, Request, shorten
+from .settings import Settings
+from .spec import TaskSpec, TaskType
+from .tasks import candidate_task_types, classify_as, task_type_question
+
+log = logging.getLogger(__name__)
+
+# Not a task type's words: this request asks about the request, not for its answer.
+PICK_SYSTEM_PROMPT = ("You are a helpful online shopping assistant. Your task is to tell what form "
+                      "the answer to a shopping request must take.")
+# The share of a batch's time the pick may take; its one-token answers need little more than a read.
+PICK_SHARE = 0.25
+
+
+def choices_for(prompt: str, is_multiple_choice: bool, spec: TaskSpec) -> tuple[TaskType, ...]:
+    """The task types to ask the model to choose among: the rules' candidates when they are more
+    than one and the spec is the rules' first pick (a fallback spec is left alone), else ()."""
+    candidates = candidate_task_types(prompt, is_multiple_choice)
+    if len(candidates) < 2 or candidates[0] != spec.task_type:
+        return ()
+    return candidates
+
+
+def _template_ids(tokenizer, question: str) -> list[int]:
+    messages = [{"role": "system", "content": PICK_SYSTEM_PROMPT}, {"role": "user", "content": question}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer.encode(text, add_special_tokens=False)
+
+
+def pick_request(prompt: str, choices: tuple[TaskType, ...], tokenizer, settings: Settings) -> Request:
+    """One token among the digits 1..len(choices); a prompt too long for the model is shortened in
+    its middle, as the answer request would be."""
+    if not 2 <= len(choices) <= 9:
+        raise ValueError(f"a pick needs 2 to 9 choices, got {len(choices)}")
+    constraint = Choice(tuple(range(1, len(choices) + 1)))
+    budget = settings.max_model_len - 1
+    ids = _template_ids(tokenizer, task_type_question(prompt, choices))
+    truncated = len(ids) > budget
+    if truncated:
+        overhead = len(ids) - len(tokenizer.encode(prompt, add_special_tokens=False))
+        keep = budget - overhead - len(tokenizer.encode(ELISION, add_special_tokens=False)) - 8
+        ids = _template_ids(tokenizer, task_type_question(shorten(tokenizer, prompt, max(keep, 16)), choices))
+        if len(ids) > budget:
+            raise ValueError(f"pick question of {len(ids)} tokens does not fit {settings.max_model_len}")
+    return Request(tuple(ids), 1, (), constraint, truncated)
+
+
+def picked_type(completion: Completion | None, choices: tuple[TaskType, ...]) -> TaskType | None:
+    """The type a completion names: the highest option log-probability among 1..len(choices),
+    else its text's digit; None for no completion, a cut one or an answer that names no choice."""
+    if completion is None or completion.cut:
+        return None
+    logprobs = {o: p for o, p in (completion.option_logprobs or {}).items() if 1 <= o <= len(choices)}
+    if logprobs:
+        return choices[max(logprobs, key=lambda o: (logprobs[o], -o)) - 1]
+    text = (completion.text or "").strip()
+    if len(text) == 1 and text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1]
+    return None
+
+
+def pick_task_types(engine, tokenizer, settings: Settings, prompts: list[str], choices: list[tuple[TaskType, ...]],
+                    deadline: float | None = None) -> list[TaskType | None]:
+    """The model's pick for each prompt among its choices, in one engine call; None where it gave
+    none. `deadline` is a time on the engine's clock."""
+    if not prompts:
+        return []
+    requests = [pick_request(p, c, tokenizer, settings) for p, c in zip(prompts, choices)]
+    results = engine.generate(requests, deadline=deadline)
+    return [picked_type(r, c) for r, c in zip(results, choices)]
+
+
+def pick_seconds(budget: Budget, size: int, elapsed: float) -> float:
+    """Seconds from a batch's start the pick may run: PICK_SHARE of the batch's own deadline."""
+    return PICK_SHARE * batch_seconds(budget.margin, budget.seconds_per_prompt, max(1, size), budget.track_seconds,
+                                      elapsed, budget.answered, budget.expected_questions)
+
+
+class TaskPick:
+    """The pick for one engine; off, `specs` returns the rules' specs untouched."""
+
+    def __init__(self, engine, tokenizer, settings: Settings):
+        self.engine, self.tokenizer, self.settings = engine, tokenizer, settings
+        self.enabled = bool(settings.task_pick)
+        self.asked = 0  # prompts the model was asked about
+        self.changed = 0  # of those, prompts whose task type the model changed
+
+    def specs(self, prompts: list[str], multiple_choice: list[bool], specs: list[TaskSpec],
+              deadline: float | None = None) -> list[TaskSpec]:
+        """The specs with the model's pick where the rules are unsure; `deadline` on the engine's clock."""
+        if not self.enabled:
+            return specs
+        try:
+            return self._specs(prompts, multiple_choice, specs, deadline)
+        except Exception:
+            log.exception("task-type pick failed; keeping the rules' task types")
+            return specs
+
+    def _specs(self, prompts, multiple_choice, specs, deadline):
+        choices = [choices_for(p, mc, s) for p, mc, s in zip(prompts, multiple_choice, specs)]
+        slots = [i for i, c in enumerate(choices) if c]
+        if not slots:
+            return specs
+        if deadline is not None and getattr(self.engine, "clock", time.monotonic)() >= deadline:
+            return specs
+        picks = pick_task_types(self.engine, self.tokenizer, self.settings, [prompts[i] for i in slots],
+                                [choices[i] for i in slots], deadline)
+        out = list(specs)
+        self.asked += len(slots)
+        for i, picked in zip(slots, picks):
+            if picked is None or picked == specs[i].task_type:
+                continue
+            try:
+                out[i] = classify_as(prompts[i], picked)
+            except ValueError:
+                continue
+            self.changed += 1
+        return out

@@ -14,7 +14,7 @@ from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_pick import TaskPick, pick_seconds
-from shopbench.task_types import default_answer, finalize, rules_for
+from shopbench.task_types import default_answer, finalize, is_degenerate, rules_for
 from shopbench.tasks import classify, infer_multiple_choice
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class ShopBenchModel:
         self.answers_per_level: Counter = Counter()  # Level name -> answers given at that level
         self.cut_answers = 0  # answers the engine was stopped on at a batch deadline
         self.unreadable_batches = 0  # batches answered with defaults: reading them would overrun
+        self.degenerate_answers = 0  # free-text answers whose engine text was degenerate ("!!!!", empty)
 
     def get_batch_size(self) -> int:
         return int(self.settings.batch_size)
@@ -101,6 +102,7 @@ class ShopBenchModel:
                 self.cut_answers += bool(result.cut)
                 text = self.calibration.text(specs[i], result, deadline=self._engine_time(deadline),
                                              allowed=level < Level.NO_CALIBRATION)
+            self.degenerate_answers += is_degenerate(specs[i], text)  # finalize replaces or trims it
             answers[i] = finalize(specs[i], text, prompts[i])
         self.answers_per_level[level.name] += len(prompts)
         self.budget.record(len(prompts), self._clock() - began, getattr(self.engine, "last_cost", None))
@@ -162,6 +164,7 @@ class ShopBenchModel:
             "answers_per_level": {level.name: self.answers_per_level.get(level.name, 0) for level in Level},
             "cut_answers": self.cut_answers,
             "unreadable_batches": self.unreadable_batches,
+            "degenerate_answers": self.degenerate_answers,
         }
 
     def _answer(self, prompts: list[str], multiple_choice: list[bool], began: float | None = None) -> list[str]:

@@ -217,6 +217,40 @@ class CiteConstraint:
         return logits
 
 
+class FiniteGuard:
+    """Ends every sequence whose logits are no longer finite. An fp16 overflow turns a row NaN
+    (or +inf), and greedy decoding then writes token 0 ("!" in Qwen2) until the cap; instead the
+    row becomes end-of-sequence only, so the answer stops with what was written so far, which the
+    degenerate-text check then catches. -inf is not a sign of overflow (it is how masks forbid a
+    token) and passes. Takes a row or a batch of rows; finite rows come back equal, so greedy
+    answers are unchanged (on the CPU the same tensor comes back)."""
+
+    def __init__(self, table: TokenTable):
+        self.eos = list(table.eos_ids)
+        self._ended: torch.Tensor | None = None
+
+    def ended(self, logits: torch.Tensor) -> torch.Tensor:
+        """The row that allows only end of sequence, for logits of this width and device."""
+        width = logits.shape[-1]
+        row = self._ended
+        if row is None or row.shape[-1] != width or row.device != logits.device or row.dtype != logits.dtype:
+            row = torch.full((width,), float("-inf"), dtype=logits.dtype, device=logits.device)
+            row[[t for t in self.eos if t < width]] = 0.0
+            self._ended = row
+        return row
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor:
+        # A row's sum is NaN or +inf exactly when the row holds a NaN or a +inf (+inf and -inf
+        # together sum to NaN), and a sum is one pass with no batch-sized temporary.
+        total = logits.sum(dim=-1, keepdim=True, dtype=torch.float32)
+        overflowed = ~(total < float("inf"))
+        # On the CPU reading the flag costs nothing and spares the select; on a GPU it would
+        # stall the host until the step's kernels finish, so the select always runs there.
+        if logits.device.type == "cpu" and not bool(overflowed.any()):
+            return logits
+        return torch.where(overflowed, self.ended(logits), logits)
+
+
 def build(constraint: Constraint | None, table: TokenTable):
     """The state machine for a description, or None for unconstrained decoding."""
     if constraint is None:

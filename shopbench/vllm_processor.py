@@ -4,14 +4,20 @@ and runs the matching state machine from constraints.py.
 Only plain data crosses into the engine's worker process, so this module is also the one place
 that writes a constraint dataclass as a dict (`to_extra_args`) and reads it back
 (`from_extra_args`). vLLM 0.32 calls per-request processors as `(prompt_ids, output_ids, logits)`
-through AdapterLogitsProcessor; this interface moves between releases, hence the exact pin."""
+through AdapterLogitsProcessor; this interface moves between releases, hence the exact pin.
+
+Every request, constrained or not, also passes `constraints.FiniteGuard`: a row whose logits
+turned NaN or +inf is ended. vLLM 0.32 asks `new_req_logits_processor` about every request but
+applies nothing to one it answers None for (an unconstrained request), while `apply` runs on
+the whole batch at every step; so the guard runs there, after the per-request constraints, once
+per step for all rows rather than in a per-row Python loop."""
 
 from __future__ import annotations
 
 import torch
 from vllm.v1.sample.logits_processor import AdapterLogitsProcessor
 
-from .constraints import Choice, Cite, Constraint, NumberList, TokenTable, build
+from .constraints import Choice, Cite, Constraint, FiniteGuard, NumberList, TokenTable, build
 
 EXTRA_ARGS_KEY = "shopbench_constraint"
 
@@ -64,9 +70,13 @@ class ShopBenchLogitsProcessor(AdapterLogitsProcessor):
     def __init__(self, vllm_config, device: torch.device, is_pin_memory: bool):
         super().__init__(vllm_config, device, is_pin_memory)
         self.table = load_token_table(vllm_config.model_config.tokenizer)
+        self.guard = FiniteGuard(self.table)
 
     def is_argmax_invariant(self) -> bool:
         return False
 
     def new_req_logits_processor(self, params):
         return build(from_extra_args(params.extra_args), self.table)
+
+    def apply(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.guard(super().apply(logits))

@@ -202,4 +202,7 @@ def format_clock(section: dict) -> str:
     if model:
         levels = ", ".join(f"{k.lower()} {v}" for k, v in model["answers_per_level"].items() if v)
         out.append(f"model clock: answers per level: {levels}; {model['cut_answers']} answers stopped at a deadline")
+        if model.get("degenerate_answers"):
+            out.append(f"degenerate output: {model['degenerate_answers']} free-text answers replaced or trimmed "
+                       "(a run of one symbol, empty text, NaN or infinite logits)")
     return "\n".join(out)

@@ -34,6 +34,12 @@ def finalize(spec: TaskSpec, text: str | None, prompt: str = "") -> str:
     return rules.default_answer(spec, prompt) if text is None else rules.finalize(spec, text, prompt)
 
 
+def is_degenerate(spec: TaskSpec, text: str | None) -> bool:
+    """Whether finalize replaces or trims this engine text as degenerate output (an fp16
+    overflow's "!!!!", empty text after the logits turned NaN): the model counts these."""
+    return text is not None and rules_for(spec.task_type).degenerate(text)
+
+
 def default_answer(spec: TaskSpec, prompt: str = "") -> str:
     return rules_for(spec.task_type).default_answer(spec, prompt)
 
@@ -45,6 +51,6 @@ def is_well_formed(answer: str, spec: TaskSpec) -> bool:
 
 
 __all__ = [
-    "RULES", "DecodingPlan", "TaskTypeRules", "decoding_plan", "default_answer", "finalize", "is_well_formed",
-    "rules_for",
+    "RULES", "DecodingPlan", "TaskTypeRules", "decoding_plan", "default_answer", "finalize", "is_degenerate",
+    "is_well_formed", "rules_for",
 ]

@@ -45,6 +45,11 @@ class TaskTypeRules(ABC):
         """Engine text -> the answer string: the last guard on the form (an engine failure, a
         cap hit mid-number); falls back to default_answer where nothing usable is left."""
 
+    def degenerate(self, text: str) -> bool:
+        """Whether finalize replaces or trims this engine text as degenerate output (counted in
+        the report). Only free text can be: the other types' constraints fix their form."""
+        return False
+
     @abstractmethod
     def default_answer(self, spec: TaskSpec, prompt: str) -> str:
         """An answer that is well-formed for the spec without a model."""

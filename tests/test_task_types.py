@@ -40,7 +40,7 @@ def test_defaults_are_well_formed_and_parse():
     assert default_answer(RANK, PROMPT) == "1,2,3,4,5"
     assert default_answer(RETR, PROMPT) == "1,2,3"
     assert default_answer(NER, PROMPT) in ("nike", "shoes")
-    assert default_answer(GEN, PROMPT) == ""
+    assert default_answer(GEN, PROMPT) == "nike shoes"  # the prompt's content, not an empty answer
     for spec in (MC, RANK, RETR, NER, GEN, TaskSpec(TaskType.RANKING), TaskSpec(TaskType.RETRIEVAL, items=(4, 7))):
         assert is_well_formed(default_answer(spec, PROMPT), spec), spec
 
@@ -67,7 +67,7 @@ def test_entity_answers_keep_the_first_line():
 
 def test_generation_answers_are_stripped():
     assert finalize(GEN, "  Ein Titel \n") == "Ein Titel"
-    assert finalize(GEN, None) == ""
+    assert finalize(GEN, None) == "product"  # nothing in the prompt to quote: the last resort
 
 
 @pytest.mark.parametrize("spec,answer,expected", [
@@ -78,7 +78,7 @@ def test_generation_answers_are_stripped():
     (RETR, "16,2,7", False), (RETR, "", False),
     (NER, "nike, adidas", True), (NER, "['nike']", True), (NER, "", False), (NER, " , ", False),
     (NER, "['nike', ' ']", False), (NER, "nike\nadidas", False),
-    (GEN, "A title", True), (GEN, "", True), (GEN, " A title", False), (GEN, "two\nlines", False),
+    (GEN, "A title", True), (GEN, "", False), (GEN, " A title", False), (GEN, "two\nlines", False),
     (TaskSpec(TaskType.GENERATION, form="long"), "two\nlines", True),
 ])
 def test_is_well_formed(spec, answer, expected):

@@ -64,14 +64,16 @@ class Generation(TaskTypeRules):
         return LAST_RESORT if is_degenerate(answer) else answer
 
     def default_answer(self, spec: TaskSpec, prompt: str) -> str:
-        return ""
+        # An engine failure or a spent clock gets the same span of the prompt as degenerate text:
+        # it scores more than the empty answer, which every generation metric scores 0.
+        return self.fallback_answer(spec, prompt)
 
     def answer_text(self, truth) -> str:
         return str(truth if not isinstance(truth, list) else truth[0])
 
     def is_well_formed(self, answer: str, spec: TaskSpec) -> bool:
-        """Stripped text, on one line where the form stops decoding at a line break. An empty
-        answer is well-formed (it is what an engine failure leaves) but scores nothing."""
-        if answer != answer.strip():
+        """Non-empty stripped text, on one line where the form stops decoding at a line break
+        (empty text is degenerate: finalize and default_answer never give it)."""
+        if not answer or answer != answer.strip():
             return False
         return "\n" not in answer if spec.form in ONE_LINE_FORMS else True

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if not (args.model / "config.json").is_file():
+        print(f"error: {args.model}: no config.json (not a Hugging Face model folder)", file=sys.stderr)
+        return 2
     try:
         target = gpu_profile_target(args.model)
         overrides = {

@@ -7,9 +7,9 @@ there, and the tokenizer files when they are there.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..modelbuild.step import read_config
 from .checks import Report, Target, run_checks
 from .model import chat_template_in_folder, has_tokenizer, model_shape
 
@@ -22,16 +22,6 @@ class ModelCheckError(RuntimeError):
         super().__init__(
             f"the model at {model_dir} cannot run with these settings (python -m shopbench.check --model "
             f"{model_dir} shows the full check):\n{report.reasons()}")
-
-
-def read_config(model_dir: Path) -> dict:
-    path = Path(model_dir) / "config.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{model_dir}: no config.json (not a Hugging Face model folder)")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: line {exc.lineno}: {exc.msg}") from None
 
 
 def header_weights(model_dir: Path, config: dict, tp: int, dtype_bytes: int) -> int | None:

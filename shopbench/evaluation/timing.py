@@ -202,4 +202,17 @@ def format_clock(section: dict) -> str:
     if model:
         levels = ", ".join(f"{k.lower()} {v}" for k, v in model["answers_per_level"].items() if v)
         out.append(f"model clock: answers per level: {levels}; {model['cut_answers']} answers stopped at a deadline")
+        engine = engine_line(model)
+        if engine:
+            out.append(engine)
     return "\n".join(out)
+
+
+def engine_line(model: dict) -> str | None:
+    """What the model's engine keeper did, once it did anything (None while nothing failed)."""
+    rebuilds, hangs = model.get("engine_rebuilds", 0), model.get("engine_hangs", 0)
+    dead = model.get("engine_dead_batches", 0)
+    if not (rebuilds or hangs or dead):
+        return None
+    return (f"ENGINE: {dead} batch calls answered with defaults by a dead engine, {hangs} hung calls given up on, "
+            f"{rebuilds} rebuilds")

@@ -93,11 +93,11 @@ def main() -> None:
         warm.batch_predict({"prompt": [r["input_field"] for r in rows if r["is_multiple_choice"] == is_mc][:8]}, is_mc)
     floor = floor_seconds(rows, warm, engine)
     loose = model_for(1000.0)
-    loose._priors = warm._priors  # the priors are a fixed cost per option set, not per run
+    loose.calibration._priors = warm.calibration._priors  # the priors are a fixed cost per option set, not per run
     unguarded = run("unguarded", loose, rows, engine)
     limit = round(args.share * unguarded["max_seconds_per_prompt"], 3)
     tight = model_for(limit)
-    tight._priors = warm._priors
+    tight.calibration._priors = warm.calibration._priors
     guarded = run("guarded", tight, rows, engine)
     report = {
         "questions": len(rows), "load_average": os.getloadavg(), "floor_seconds": floor,

@@ -1,35 +1,37 @@
 """The evaluator-facing class: glue from prompts to answers, and the guarantee that every prompt
-gets a well-formed answer string whatever happens."""
+gets a well-formed answer string whatever happens.
+
+A batch goes: safe input -> specs -> requests -> paced engine call -> calibration -> finalize."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from dataclasses import replace
 
-from shopbench.budget import Answer, Budget, Level
+from shopbench.batch_input import flags_of, prompts_of
+from shopbench.budget import Level
 from shopbench.calibration import Calibration
+from shopbench.pacing import Pacer
+from shopbench.recovery import EngineKeeper
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_pick import TaskPick, pick_seconds
-from shopbench.task_types import default_answer, finalize, is_degenerate, rules_for
+from shopbench.task_types import default_answer, finalize, is_degenerate
 from shopbench.tasks import classify, infer_multiple_choice
 
 log = logging.getLogger(__name__)
 
-_MAX_PROMPT_CHARS = 2_000_000  # beyond this even tokenising costs more than any answer is worth
 
-
-def _safe_text(prompt) -> str:
-    text = prompt if isinstance(prompt, str) else ("" if prompt is None else str(prompt))
-    # Lone surrogates and NULs from binary junk break tokenizers; replace, never drop, them.
-    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
-    if len(text) > _MAX_PROMPT_CHARS:
-        half = _MAX_PROMPT_CHARS // 2
-        text = text[:half] + "\n...\n" + text[-half:]
-    return text
+def _safe_flag(prompt: str, is_multiple_choice: bool | None) -> bool:
+    """The caller's flag, or where it did not say (None) the one read off the prompt."""
+    if is_multiple_choice is not None:
+        return bool(is_multiple_choice)
+    try:
+        return infer_multiple_choice(prompt)
+    except Exception:
+        log.exception("could not tell whether a prompt is multiple choice; taking it as not")
+        return False
 
 
 def _safe_spec(prompt: str, is_multiple_choice: bool) -> TaskSpec:
@@ -43,26 +45,54 @@ def _safe_spec(prompt: str, is_multiple_choice: bool) -> TaskSpec:
 
 
 class ShopBenchModel:
-    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic):
+    """One answer string per prompt, well-formed for the prompt's task type; no exception leaves
+    `batch_predict` or `batch_generate_answer`.
+
+    What a batch may be (shopbench/batch_input.py reads it):
+    - `{"prompt": [...]}` as the evaluator sends it; a list or tuple of prompts as the batch itself;
+      a string batch, or `{"prompt": "abc"}`, is one prompt (not one per character).
+    - None, a dict without "prompt", `{"prompt": None}` or any other value: no prompts, [] back.
+    - Prompt items that are not strings are str()'d (None -> "", bytes decoded); prompts longer
+      than batch_input.MAX_PROMPT_CHARS lose their middle before anything tokenises them.
+    - Any number of prompts: more than get_batch_size() are answered in chunks of that size, each
+      with its share of the batch's time limit.
+    - `is_multiple_choice`: read by truthiness; a list or tuple with one value per prompt gives each
+      prompt its own; None, or a sequence of another length, means not told: each prompt's flag is
+      inferred from its text, as batch_generate_answer does.
+
+    Failures cost only their own step's answers: a request that cannot be built or that the engine
+    fails on gets its default answer; a failing calibration request leaves the uncalibrated pick.
+    The engine runs behind a watchdog (shopbench/recovery.py): one that dies or hangs past the
+    batch's deadline is rebuilt once with `engine_factory` before the next batch (by default a new
+    VllmEngine when the model built its own; no rebuild for an engine passed in without a
+    factory), and after that the engine is not called again: default answers, counted in
+    clock_summary()."""
+
+    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None):
         # The track's clock runs from here: the engine's start-up counts against it.
-        self._clock = clock
-        self._started = clock()
+        started = clock()
         self.settings = settings or load_settings()
         if engine is None:
-            from shopbench.engine import VllmEngine
-
-            engine = VllmEngine(self.settings)
-        self.engine = engine
+            engine_factory = engine_factory or self._vllm_engine
+            engine = engine_factory()
+        self.keeper = EngineKeeper(engine, engine_factory)
         self.tokenizer = engine.tokenizer
-        self.calibration = Calibration(engine, self.tokenizer, self.settings)
-        self.task_pick = TaskPick(engine, self.tokenizer, self.settings)
-        self.generated_tokens = 0
-        self.budget = Budget.from_clock(self.settings.clock)
-        self.level = Level.NORMAL
-        self.answers_per_level: Counter = Counter()  # Level name -> answers given at that level
-        self.cut_answers = 0  # answers the engine was stopped on at a batch deadline
-        self.unreadable_batches = 0  # batches answered with defaults: reading them would overrun
+        self.calibration = Calibration(self.keeper, self.tokenizer, self.settings)
+        self.task_pick = TaskPick(self.keeper, self.tokenizer, self.settings)
         self.degenerate_answers = 0  # free-text answers whose engine text was degenerate ("!!!!", empty)
+        self.pacer = Pacer(self.settings.clock, clock)
+        self.pacer.started = started
+        self.generated_tokens = 0
+
+    def _vllm_engine(self):
+        from shopbench.engine import VllmEngine
+
+        return VllmEngine(self.settings)
+
+    @property
+    def engine(self):
+        """The engine now in use (a rebuilt one after a rebuild)."""
+        return self.keeper.engine
 
     def get_batch_size(self) -> int:
         return int(self.settings.batch_size)
@@ -70,118 +100,116 @@ class ShopBenchModel:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text or "", add_special_tokens=False))
 
-    def batch_predict(self, batch: dict, is_multiple_choice: bool) -> list[str]:
-        began = self._clock()
-        prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
-        return self._answer(prompts, [bool(is_multiple_choice)] * len(prompts), began)
+    # ------------------------------------------------------------------------- the evaluator's calls
 
-    def batch_generate_answer(self, batch: dict) -> list[str]:
-        began = self._clock()
-        prompts = [_safe_text(p) for p in (batch or {}).get("prompt", [])]
-        return self._answer(prompts, [infer_multiple_choice(p) for p in prompts], began)
+    def batch_predict(self, batch, is_multiple_choice=None) -> list[str]:
+        began = self.pacer.clock()
+        prompts = prompts_of(batch)
+        return self._answer(prompts, flags_of(is_multiple_choice, len(prompts)), began)
+
+    def batch_generate_answer(self, batch) -> list[str]:
+        began = self.pacer.clock()
+        prompts = prompts_of(batch)
+        return self._answer(prompts, [None] * len(prompts), began)
+
+    def _answer(self, prompts: list[str], multiple_choice: list[bool | None], began: float) -> list[str]:
+        flags = [_safe_flag(p, mc) for p, mc in zip(prompts, multiple_choice)]
+        specs = [_safe_spec(p, mc) for p, mc in zip(prompts, flags)]
+        specs = self._picked(prompts, flags, specs, began)
+        size = max(1, self.get_batch_size())
+        answers: list[str] = []
+        for start in range(0, len(prompts), size):
+            chunk = slice(start, start + size)
+            if start:
+                began = self.pacer.clock()  # each chunk has its own share of the call's limit
+            try:
+                answers += self.predict_specs(prompts[chunk], specs[chunk], began)
+            except Exception:
+                log.exception("unexpected failure; answering the batch with defaults")
+                answers += [_default(s, p) for s, p in zip(specs[chunk], prompts[chunk])]
+        return answers
+
+    def _picked(self, prompts: list[str], flags: list[bool], specs: list[TaskSpec], began: float) -> list[TaskSpec]:
+        """The specs with the model's pick where the rules are unsure (shopbench/task_pick.py), in
+        a share of the call's time; not once the clock has dropped the extra requests."""
+        if not self.task_pick.enabled or self.pacer.level >= Level.NO_CALIBRATION:
+            return specs
+        seconds = pick_seconds(self.pacer.budget, min(len(prompts), self.get_batch_size()), began - self.pacer.started)
+        return self.task_pick.specs(prompts, flags, specs, self.pacer.engine_time(began + seconds, self.keeper.clock))
+
+    # ------------------------------------------------------------------------------------ a batch
 
     def predict_specs(self, prompts: list[str], specs: list[TaskSpec], began: float | None = None) -> list[str]:
         """Answers for prompts whose specs are already known (tests, benchmarks); `began` is when
         the evaluator's call started, on this model's clock."""
-        began = self._clock() if began is None else began
+        began = self.pacer.clock() if began is None else began
         requests, slots = [], []
-        answers: list[str | None] = [None] * len(prompts)
         for i, (prompt, spec) in enumerate(zip(prompts, specs)):
             try:
                 requests.append(build_request(spec, prompt, self.tokenizer, self.settings))
                 slots.append(i)
             except Exception:
                 log.exception("could not build a request; answering with the default")
-                answers[i] = default_answer(spec, prompt)
-        requests, deadline, level = self._plan(requests, [specs[i] for i in slots], began)
-        results = self._generate(requests, deadline, level)
+        paced = self.pacer.plan(requests, [specs[i] for i in slots], began)
+        results = self._generate(paced)
+        texts: list[str | None] = [None] * len(prompts)
         for i, result in zip(slots, results):
-            text = None
             if result is not None:
                 self.generated_tokens += result.n_tokens
-                self.cut_answers += bool(result.cut)
-                text = self.calibration.text(specs[i], result, deadline=self._engine_time(deadline),
-                                             allowed=level < Level.NO_CALIBRATION)
-            self.degenerate_answers += is_degenerate(specs[i], text)  # finalize replaces or trims it
-            answers[i] = finalize(specs[i], text, prompts[i])
-        self.answers_per_level[level.name] += len(prompts)
-        self.budget.record(len(prompts), self._clock() - began, getattr(self.engine, "last_cost", None))
-        return [a if isinstance(a, str) else "" for a in answers]
+                self.pacer.cut_answers += bool(result.cut)
+                texts[i] = self._calibrated(specs[i], result, paced)
+        # Degenerate free text ("!!!!", empty) is trimmed or replaced by finalize; counted here.
+        self.degenerate_answers += sum(is_degenerate(spec, text) for spec, text in zip(specs, texts))
+        answers = [_finalized(spec, text, prompt) for spec, text, prompt in zip(specs, texts, prompts)]
+        self.pacer.record(len(prompts), paced.level, began, self.keeper.last_cost)
+        return answers
 
-    # ------------------------------------------------------------------------------ the clock
-
-    def _plan(self, requests: list, specs: list[TaskSpec], began: float):
-        """The batch's requests with caps that fit its deadline, the deadline (on this model's
-        clock) and the degradation level; a change of level is logged once."""
-        answers = []
-        for request, spec in zip(requests, specs):
-            rules = rules_for(spec.task_type)
-            answers.append(Answer(request.max_tokens, rules.free_text, rules.tokens_needed(request.max_tokens)))
-        prompt_tokens = sum(len(r.prompt_ids) for r in requests)
-        plan = self.budget.plan(answers, prompt_tokens, began - self._started)
-        if plan.unreadable:
-            self.unreadable_batches += 1
-            if self.unreadable_batches == 1:
-                log.warning("clock: a batch whose prompts alone would take longer to read than its %.1f s gets "
-                            "default answers (counted in the report)", plan.seconds)
-        if plan.level != self.level:
-            projected = self.budget.projected_seconds(began - self._started)
-            log.warning(
-                "clock: %s from now on (run projected at %s against %.1f s allowed)",
-                plan.level.description,
-                "n/a" if projected is None else f"{projected:.1f} s",
-                self.budget.margin * self.budget.track_seconds,
-            )
-            self.level = plan.level
-        capped = [r if r.max_tokens == cap else replace(r, max_tokens=cap) for r, cap in zip(requests, plan.caps)]
-        return capped, began + plan.seconds, plan.answer_level
-
-    def _generate(self, requests: list, deadline: float, level: Level) -> list:
-        if not requests:
+    def _generate(self, paced) -> list:
+        if not paced.requests:
             return []
-        if level >= Level.DEFAULTS:
-            return [None] * len(requests)
-        try:
-            return self.engine.generate(requests, deadline=self._engine_time(deadline))
-        except Exception:
-            log.exception("engine failed; answering the batch with defaults")
-            return [None] * len(requests)
+        if paced.level >= Level.DEFAULTS:
+            return [None] * len(paced.requests)
+        deadline = self.pacer.engine_time(paced.deadline, self.keeper.clock)
+        return self.keeper.generate(paced.requests, deadline=deadline, grace=paced.grace)
 
-    def _engine_time(self, deadline: float) -> float:
-        """A deadline on this model's clock, as a time on the engine's."""
-        engine_clock = getattr(self.engine, "clock", time.monotonic)
-        return engine_clock() + (deadline - self._clock())
+    def _calibrated(self, spec: TaskSpec, result, paced) -> str:
+        """The answer text, calibrated where it may be; the uncalibrated pick if calibration fails."""
+        try:
+            deadline = self.pacer.engine_time(paced.deadline, self.keeper.clock)
+            return self.calibration.text(spec, result, deadline=deadline, allowed=paced.level < Level.NO_CALIBRATION)
+        except Exception:
+            log.exception("calibration failed; the uncalibrated pick stands")
+            return result.text
+
+    # ----------------------------------------------------------------------------------- the report
 
     def clock_summary(self) -> dict:
-        """What the clock did, for the evaluator's report."""
-        clock = self.settings.clock
+        """What the clock and the engine's keeper did, for the evaluator's report."""
         return {
-            "track": clock.track,
-            "track_seconds": clock.track_seconds,
-            "seconds_per_prompt": clock.seconds_per_prompt,
-            "expected_questions": clock.expected_questions,
-            "margin": clock.margin,
-            "answers_per_level": {level.name: self.answers_per_level.get(level.name, 0) for level in Level},
-            "cut_answers": self.cut_answers,
-            "unreadable_batches": self.unreadable_batches,
+            **self.pacer.summary(),
+            "engine_rebuilds": self.keeper.rebuilds,
+            "engine_hangs": self.keeper.hangs,
+            "engine_dead_batches": self.keeper.dead_batches,
             "degenerate_answers": self.degenerate_answers,
+            "task_picks": {"asked": self.task_pick.asked, "changed": self.task_pick.changed},
         }
 
-    def _answer(self, prompts: list[str], multiple_choice: list[bool], began: float | None = None) -> list[str]:
-        specs = [_safe_spec(p, mc) for p, mc in zip(prompts, multiple_choice)]
-        # --- task-type pick: the model settles what the rules are unsure of (shopbench/task_pick.py)
-        if self.task_pick.enabled and self.level < Level.NO_CALIBRATION:
-            start = self._clock() if began is None else began
-            seconds = pick_seconds(self.budget, len(prompts), start - self._started)
-            specs = self.task_pick.specs(prompts, multiple_choice, specs, self._engine_time(start + seconds))
-        # --- end task-type pick
-        try:
-            return self.predict_specs(prompts, specs, began)
-        except Exception:
-            log.exception("unexpected failure; answering the batch with defaults")
-            return [default_answer(s, p) for s, p in zip(specs, prompts)]
-
     def close(self) -> None:
-        shutdown = getattr(self.engine, "shutdown", None)
-        if shutdown is not None:
-            shutdown()
+        self.keeper.shutdown()
+
+
+def _finalized(spec: TaskSpec, text: str | None, prompt: str) -> str:
+    try:
+        answer = finalize(spec, text, prompt)
+    except Exception:
+        log.exception("could not finalise an answer; answering with the default")
+        answer = _default(spec, prompt)
+    return answer if isinstance(answer, str) else ""
+
+
+def _default(spec: TaskSpec, prompt: str) -> str:
+    try:
+        return default_answer(spec, prompt)
+    except Exception:
+        log.exception("no default answer for a spec; answering an empty string")
+        return ""

@@ -200,14 +200,17 @@ class Budget:
             self._level = pace_level(self.projected_seconds(elapsed), self.margin * self.track_seconds, self._level)
         return self._level
 
+    def deadline_seconds(self, size: int, elapsed: float) -> float:
+        """A batch of `size` starting `elapsed` seconds into the run: its deadline, from its start."""
+        if not self.paced:
+            return self.margin * self.seconds_per_prompt * max(1, size)
+        return batch_seconds(self.margin, self.seconds_per_prompt, max(1, size), self.track_seconds,
+                             elapsed, self.answered, self.expected_questions)
+
     def plan(self, answers: list[Answer], prompt_tokens: int, elapsed: float) -> BatchPlan:
         """Deadline, caps and level for a batch about to start `elapsed` seconds into the run."""
         size = max(1, len(answers))
-        if self.paced:
-            seconds = batch_seconds(self.margin, self.seconds_per_prompt, size, self.track_seconds,
-                                    elapsed, self.answered, self.expected_questions)
-        else:
-            seconds = self.margin * self.seconds_per_prompt * size
+        seconds = self.deadline_seconds(size, elapsed)
         level = self.level(elapsed)
         t = self.throughput
         reading = t.prefill_seconds(prompt_tokens) + t.overhead

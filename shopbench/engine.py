@@ -128,25 +128,36 @@ class VllmEngine:
         """A Completion per request; None where the engine failed on it. `deadline` is a time on
         self.clock (time.monotonic): requests still unfinished then are aborted and come back with the text
         written so far, marked `cut`. A failing batch is retried one request at a time so one bad
-        request costs one answer, but only while the deadline has not passed."""
+        request costs one answer, but only while the deadline has not passed. Raises EngineDead
+        when vLLM says its engine died, or when the batch and every retry tried failed: an engine
+        that fails on everything is not asked again (see recovery.EngineKeeper)."""
         if not requests:
             return []
         try:
             return self._run(requests, deadline)
-        except Exception:
+        except Exception as exc:
+            if is_engine_dead(exc):
+                raise EngineDead(f"vLLM engine died: {exc}") from exc
             log.exception("engine failed on a batch of %d; retrying one by one while time remains", len(requests))
         results: list[Completion | None] = []
+        tried = failed = 0
         for number, request in enumerate(requests):
             if deadline is not None and self.clock() >= deadline:
                 left = len(requests) - number
                 log.warning("deadline reached; %d requests of the failed batch get default answers", left)
                 results.extend([None] * (len(requests) - number))
                 break
+            tried += 1
             try:
                 results.extend(self._run([request], deadline))
-            except Exception:
+            except Exception as exc:
+                if is_engine_dead(exc):
+                    raise EngineDead(f"vLLM engine died: {exc}") from exc
                 log.exception("engine failed on a request of %d prompt tokens", len(request.prompt_ids))
                 results.append(None)
+                failed += 1
+        if tried and failed == tried:
+            raise EngineDead(f"the engine failed on a batch of {len(requests)} and on each of {tried} retried alone")
         return results
 
     def _run(self, requests: list[Request], deadline: float | None) -> list[Completion]:
@@ -218,6 +229,16 @@ class VllmEngine:
                     return
                 except Exception:
                     log.exception("engine shutdown failed")
+
+
+class EngineDead(RuntimeError):
+    """The engine cannot be trusted with another request."""
+
+
+def is_engine_dead(exc: BaseException) -> bool:
+    """Whether an exception says the vLLM engine (its core process) is gone: EngineDeadError,
+    matched by name so that this module still imports without vLLM."""
+    return any(cls.__name__ in ("EngineDeadError", "EngineDead") for cls in type(exc).__mro__)
 
 
 def _is_choice(request: Request) -> bool:

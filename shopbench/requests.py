@@ -38,15 +38,22 @@ class Completion:
     cut: bool = False  # stopped at the batch's deadline; text is what was written by then
 
 
+def template_text(tokenizer, prompt: str, task_type: TaskType) -> str:
+    return tokenizer.apply_chat_template(chat_messages(prompt, task_type), tokenize=False, add_generation_prompt=True)
+
+
 def template_ids(tokenizer, prompt: str, task_type: TaskType) -> list[int]:
-    text = tokenizer.apply_chat_template(chat_messages(prompt, task_type), tokenize=False, add_generation_prompt=True)
-    return tokenizer.encode(text, add_special_tokens=False)
+    return tokenizer.encode(template_text(tokenizer, prompt, task_type), add_special_tokens=False)
 
 
 def shorten(tokenizer, prompt: str, keep_tokens: int) -> str:
     """The prompt cut to about keep_tokens tokens by removing its middle: the opening context and
     the end (where the instruction's last words and the options or list sit) survive."""
-    ids = tokenizer.encode(prompt, add_special_tokens=False)
+    return shorten_ids(tokenizer, prompt, tokenizer.encode(prompt, add_special_tokens=False), keep_tokens)
+
+
+def shorten_ids(tokenizer, prompt: str, ids: list[int], keep_tokens: int) -> str:
+    """shorten() of a prompt whose token ids are known."""
     if len(ids) <= keep_tokens:
         return prompt
     keep_tokens = max(keep_tokens, 2)
@@ -69,16 +76,23 @@ def build_request(spec: TaskSpec, prompt: str, tokenizer, settings: Settings) ->
     if isinstance(constraint, Cite) and constraint.token_ids is None:
         constraint = replace(constraint, token_ids=cited_tokens(tokenizer, prompt))
     budget = settings.max_model_len - plan.max_tokens
-    ids = template_ids(tokenizer, prompt, spec.task_type)
-    truncated = False
-    if len(ids) > budget:
-        overhead = len(ids) - len(tokenizer.encode(prompt, add_special_tokens=False))
-        keep = budget - overhead - len(tokenizer.encode(ELISION, add_special_tokens=False)) - 8
-        ids = template_ids(tokenizer, shorten(tokenizer, prompt, keep), spec.task_type)
-        # Decoding a cut can merge tokens differently on re-encoding; trim any excess from the
-        # middle again so the engine never rejects the request for its length.
-        while len(ids) > budget and keep > 16:
-            keep -= max(8, len(ids) - budget)
-            ids = template_ids(tokenizer, shorten(tokenizer, prompt, keep), spec.task_type)
-        truncated = True
-    return Request(tuple(ids), plan.max_tokens, plan.stop, constraint, truncated)
+    # A token is at least one byte: a prompt of fewer bytes than the budget fits without being
+    # counted, so it is encoded once (templated). A longer one is encoded once alone, and when it
+    # does not fit it is cut from those ids; only the cut (budget-sized) text is encoded again.
+    frame = template_text(tokenizer, "", spec.task_type)
+    if len((frame + prompt).encode("utf-8", "replace")) + 8 <= budget:
+        return Request(tuple(template_ids(tokenizer, prompt, spec.task_type)), plan.max_tokens, plan.stop, constraint)
+    overhead = len(tokenizer.encode(frame, add_special_tokens=False))
+    prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
+    if len(prompt_ids) + overhead + 8 <= budget:
+        ids = template_ids(tokenizer, prompt, spec.task_type)
+        if len(ids) <= budget:
+            return Request(tuple(ids), plan.max_tokens, plan.stop, constraint)
+    keep = budget - overhead - len(tokenizer.encode(ELISION, add_special_tokens=False)) - 8
+    ids = template_ids(tokenizer, shorten_ids(tokenizer, prompt, prompt_ids, keep), spec.task_type)
+    # Decoding a cut can merge tokens differently on re-encoding; trim any excess from the
+    # middle again so the engine never rejects the request for its length.
+    while len(ids) > budget and keep > 16:
+        keep -= max(8, len(ids) - budget)
+        ids = template_ids(tokenizer, shorten_ids(tokenizer, prompt, prompt_ids, keep), spec.task_type)
+    return Request(tuple(ids), plan.max_tokens, plan.stop, constraint, truncated=True)

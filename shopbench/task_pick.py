@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .budget import Budget, batch_seconds
+from .budget import Budget
 from .constraints import Choice
 from .requests import ELISION, Completion, Request, shorten
 from .settings import Settings
@@ -94,8 +94,7 @@ def pick_task_types(engine, tokenizer, settings: Settings, prompts: list[str], c
 
 def pick_seconds(budget: Budget, size: int, elapsed: float) -> float:
     """Seconds from a batch's start the pick may run: PICK_SHARE of the batch's own deadline."""
-    return PICK_SHARE * batch_seconds(budget.margin, budget.seconds_per_prompt, max(1, size), budget.track_seconds,
-                                      elapsed, budget.answered, budget.expected_questions)
+    return PICK_SHARE * budget.deadline_seconds(size, elapsed)
 
 
 class TaskPick:

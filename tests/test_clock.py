@@ -5,6 +5,8 @@ that falls behind degrades in the announced order, saying so once per change."""
 import logging
 from dataclasses import replace
 
+import pytest
+
 from models.shopbench_model import ShopBenchModel
 from shopbench.budget import BatchCost, Level
 from shopbench.constraints import Choice, NumberList
@@ -96,7 +98,7 @@ def test_every_batch_keeps_its_deadline_and_every_answer_is_well_formed(dev_rows
         assert batch.seconds <= 0.9 * limit * batch.size + DECODE + 1e-9, batch
     check_answers(dev_rows, generation.outputs)
     free = [b for b in generation.batches if b.task_type == "generation"]
-    assert free and model.cut_answers + sum(model.answers_per_level.values()) >= len(dev_rows)
+    assert free and model.pacer.cut_answers + sum(model.pacer.answers_per_level.values()) >= len(dev_rows)
     # free text was written up to the deadline, not dropped
     outputs = [o for o, r in zip(generation.outputs, dev_rows) if r["task_type"] == "generation"]
     assert all(o.startswith("word") for o in outputs)
@@ -117,24 +119,51 @@ def test_a_run_behind_its_track_budget_degrades_saying_so_once_per_change(dev_ro
     check_answers(dev_rows, generation.outputs)
 
 
-def test_a_failed_batch_is_retried_one_by_one_only_while_time_remains(proxy_tokenizer, cpu_settings):
-    from shopbench.engine import VllmEngine
+class FailingEngine:
+    """A VllmEngine whose step-by-step runs fail on batches and on the single requests `fails`
+    names (1-based, in the order tried), each failure costing a second of the fake clock."""
 
-    class Failing(VllmEngine):
-        def __init__(self, clock):
-            self.clock, self.tried = clock, []
+    def __new__(cls, clock, fails, error=RuntimeError):
+        from shopbench.engine import VllmEngine
 
-        def _run(self, requests, deadline):
-            self.tried.append(len(requests))
-            self.clock.now += 1.0
-            raise RuntimeError("engine down")
+        class Failing(VllmEngine):
+            def __init__(self):
+                self.clock, self.tried = clock, []
 
-    fake = FakeClock()
-    engine = Failing(fake)
+            def _run(self, requests, deadline):
+                self.tried.append(len(requests))
+                self.clock.now += 1.0
+                if len(requests) > 1 or len(self.tried) - 1 in fails:
+                    raise error("engine down")
+                return [Completion("1", 1)]
+
+        return Failing()
+
+
+def test_a_failed_batch_is_retried_one_by_one_only_while_time_remains():
+    engine = FailingEngine(FakeClock(), fails={1})
     request = Request(prompt_ids=(1, 2, 3), max_tokens=8)
     results = engine.generate([request] * 4, deadline=2.5)
     # the batch (1 s), then two single retries before the deadline; the last request is not tried
-    assert engine.tried == [4, 1, 1] and results == [None] * 4
+    assert engine.tried == [4, 1, 1]
+    assert results[0] is None and results[1].text == "1" and results[2:] == [None, None]
+
+
+def test_an_engine_failing_on_everything_says_it_is_dead():
+    from shopbench.engine import EngineDead
+
+    engine = FailingEngine(FakeClock(), fails={1, 2})
+    with pytest.raises(EngineDead):
+        engine.generate([Request(prompt_ids=(1, 2, 3), max_tokens=8)] * 4, deadline=2.5)
+    assert engine.tried == [4, 1, 1]
+
+    class EngineDeadError(RuntimeError):  # vLLM's, matched by name
+        pass
+
+    engine = FailingEngine(FakeClock(), fails=set(), error=EngineDeadError)
+    with pytest.raises(EngineDead):
+        engine.generate([Request(prompt_ids=(1, 2, 3), max_tokens=8)] * 4, deadline=10.0)
+    assert engine.tried == [4]  # no retries on an engine vLLM says is gone
 
 
 def test_no_time_left_means_defaults_without_the_engine(proxy_tokenizer, cpu_settings):
@@ -142,4 +171,4 @@ def test_no_time_left_means_defaults_without_the_engine(proxy_tokenizer, cpu_set
     fake.now = 2.0  # past the track budget before the first batch
     prompts = ["Which?\n0. a\n1. b\nAnswer: "] * 3
     assert model.batch_predict({"prompt": prompts}, True) == ["0", "0", "0"]
-    assert model.engine.calls == [] and model.answers_per_level[Level.DEFAULTS.name] == 3
+    assert model.engine.calls == [] and model.pacer.answers_per_level[Level.DEFAULTS.name] == 3

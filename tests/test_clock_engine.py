@@ -30,7 +30,8 @@ def test_real_engine_batches_keep_a_tight_per_prompt_limit(engine, cpu_settings,
 
     settings = replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=LIMIT, expected_questions=len(rows)))
     model = ShopBenchModel(settings, engine=engine)
-    model._priors = loose._priors  # the calibration requests are a cost once per option set, not per run
+    # the calibration requests are a cost once per option set, not per run
+    model.calibration._priors = loose.calibration._priors
     generation = run_model(model, rows, progress=False)
     for batch in generation.batches:
         assert batch.seconds <= 1.1 * LIMIT * batch.size, batch

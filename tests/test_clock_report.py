@@ -112,3 +112,15 @@ def test_rehearsal_flags_must_be_positive(tmp_path):
     result = subprocess.run([sys.executable, str(REPO / "local_evaluation.py"), "--seconds-per-prompt", "0"],
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode != 0 and "--seconds-per-prompt must be positive" in result.stderr
+
+
+def test_the_engine_keeper_shows_on_the_console_once_it_did_anything():
+    from shopbench.evaluation.timing import format_clock
+
+    model = {"answers_per_level": {"NORMAL": 4}, "cut_answers": 0,
+             "engine_rebuilds": 0, "engine_hangs": 0, "engine_dead_batches": 0}
+    section = {"batches": {"batches": 0}, "tracks": {}, "track": "", "model": model}
+    assert "ENGINE" not in format_clock(section)
+    model.update(engine_rebuilds=1, engine_hangs=1, engine_dead_batches=3)
+    (line,) = [x for x in format_clock(section).splitlines() if x.startswith("ENGINE")]
+    assert "3 batch calls" in line and "1 hung" in line and "1 rebuild" in line

@@ -1,6 +1,8 @@
 """The evaluator-facing class with a stand-in engine: one well-formed answer per prompt whatever
 the input or the engine does."""
 
+import threading
+import time
 
 import pytest
 
@@ -8,6 +10,7 @@ from models.shopbench_model import ShopBenchModel
 from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
+from shopbench.tasks import classify
 from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
 
 
@@ -79,3 +82,146 @@ def test_user_model_is_the_package_model():
     from models.user_config import UserModel
 
     assert UserModel is ShopBenchModel
+
+
+# ------------------------------------------------------------------------ what a batch may be
+MC = "Which?\n0. a\n1. b\n2. c\nAnswer: "
+MC_SPEC = TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2))
+
+
+@pytest.mark.parametrize("make, prompts", [
+    (lambda: {"prompt": [MC, MC]}, [MC, MC]),
+    (lambda: [MC, MC, MC], [MC] * 3),  # a list is the prompts
+    (lambda: (MC,), [MC]),
+    (lambda: MC, [MC]),  # a string batch is one prompt
+    (lambda: {"prompt": MC}, [MC]),  # and so is a string prompt value, not one per character
+    (lambda: {"prompt": "abc"}, ["abc"]),
+    (lambda: None, []), (lambda: {}, []), (lambda: {"prompt": None}, []), (lambda: {"other": [MC]}, []),
+    (lambda: 42, []), (lambda: object(), []),
+    (lambda: {"prompt": [None, 12345, b"bytes", MC]}, ["", "12345", "bytes", MC]),
+    (lambda: {"prompt": (MC for _ in range(2))}, [MC, MC]),
+])
+def test_any_batch_gets_one_well_formed_answer_per_prompt(proxy_tokenizer, cpu_settings, make, prompts):
+    from shopbench.tasks import infer_multiple_choice
+
+    model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, "1"))
+    for flag in (True, False, None, "yes", [1] * len(prompts), 0.0):
+        answers = model.batch_predict(make(), flag)
+        assert isinstance(answers, list) and len(answers) == len(prompts), (flag, answers)
+        for answer, prompt in zip(answers, prompts):
+            told = infer_multiple_choice(prompt) if flag is None else bool(flag)
+            assert is_well_formed(answer, classify(prompt, told)), (prompt, flag, answer)
+    answers = model.batch_generate_answer(make())
+    assert len(answers) == len(prompts)
+    assert all(is_well_formed(a, classify(p, infer_multiple_choice(p))) for a, p in zip(answers, prompts))
+
+
+def test_per_prompt_flags_and_items_that_are_not_strings(proxy_tokenizer, cpu_settings):
+    model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, "1"))
+    title = "Write a title for this product: a red cotton shirt.\nOutput: "
+    answers = model.batch_predict({"prompt": [MC, title]}, [True, False])
+    assert answers[0] == "1" and is_well_formed(answers[1], classify(title, False))
+    assert model.batch_predict({"prompt": [MC]}, [True, False, True]) == ["1"]  # wrong length: inferred
+    answers = model.batch_predict([None, 7], False)
+    assert len(answers) == 2 and all(is_well_formed(a, classify(p, False)) for a, p in zip(answers, ["", "7"]))
+
+
+def test_a_batch_above_the_batch_size_is_answered_in_chunks(proxy_tokenizer, cpu_settings):
+    engine = StubEngine(proxy_tokenizer, "2")
+    model = ShopBenchModel(cpu_settings, engine=engine)
+    size = model.get_batch_size()
+    answers = model.batch_predict({"prompt": [MC] * (2 * size + 3)}, True)
+    assert answers == ["2"] * (2 * size + 3)
+    assert engine.calls == [size, size, 3]
+
+
+def test_huge_prompts_are_cut_before_tokenising():
+    from shopbench.batch_input import MAX_PROMPT_CHARS, prompts_of
+    from shopbench.requests import ELISION
+
+    huge = "HEAD " + "x" * 2_000_000 + " the question?\n0. a\n1. b\nAnswer: "
+    (text,) = prompts_of({"prompt": [huge]})
+    assert len(text) == MAX_PROMPT_CHARS and ELISION in text
+    assert text.startswith("HEAD ") and text.endswith(huge[-40:])
+
+
+# ------------------------------------------------------------------------ one step, its answers only
+class PriorFailing(StubEngine):
+    """Answers with option log-probabilities; the calibration's content-free request raises."""
+
+    def generate(self, requests, deadline=None):
+        self.calls.append(len(requests))
+        if len(self.calls) > 1:
+            raise RuntimeError("calibration request failed")
+        return [Completion("2", 1, {0: -3.0, 1: -2.0, 2: -0.1}) for _ in requests]
+
+
+def test_a_failing_calibration_request_keeps_the_batch(proxy_tokenizer, cpu_settings):
+    from dataclasses import replace
+
+    model = ShopBenchModel(replace(cpu_settings, mc_calibration=True), engine=PriorFailing(proxy_tokenizer))
+    assert model.batch_predict({"prompt": [MC, MC]}, True) == ["2", "2"]  # the uncalibrated pick
+
+
+# ------------------------------------------------------------------------ a dead engine, rebuilt once
+def test_a_dead_engine_is_rebuilt_once_then_not_called(proxy_tokenizer, cpu_settings):
+    built = []
+
+    def factory():
+        built.append(StubEngine(proxy_tokenizer, "1", fail_batches=True))
+        return built[-1]
+
+    first = StubEngine(proxy_tokenizer, "1", fail_batches=True)
+    model = ShopBenchModel(cpu_settings, engine=first, engine_factory=factory)
+    for _ in range(4):
+        assert model.batch_predict({"prompt": [MC, MC]}, True) == ["0", "0"]
+    assert len(built) == 1 and first.calls == [2] and built[0].calls == [2]  # never asked again
+    summary = model.clock_summary()
+    assert summary["engine_rebuilds"] == 1 and summary["engine_dead_batches"] == 4
+
+
+def test_a_rebuilt_engine_answers(proxy_tokenizer, cpu_settings):
+    model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, fail_batches=True),
+                           engine_factory=lambda: StubEngine(proxy_tokenizer, "2"))
+    assert model.batch_predict({"prompt": [MC]}, True) == ["0"]
+    assert model.batch_predict({"prompt": [MC]}, True) == ["2"]
+    assert model.clock_summary()["engine_rebuilds"] == 1
+
+
+class Hanging(StubEngine):
+    """An engine whose call blocks inside (as a hung vLLM step() does) until released."""
+
+    def __init__(self, tokenizer):
+        super().__init__(tokenizer, "1")
+        self.release = threading.Event()
+        self.shut = False
+
+    def generate(self, requests, deadline=None):
+        self.calls.append(len(requests))
+        self.release.wait()
+        return [Completion("1", 1) for _ in requests]
+
+    def shutdown(self):
+        self.shut = True
+
+
+def test_a_hung_engine_call_is_given_up_on_in_time_and_rebuilt(proxy_tokenizer, cpu_settings):
+    from dataclasses import replace
+
+    from shopbench.settings import ClockSettings
+
+    hung = Hanging(proxy_tokenizer)
+    settings = replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=0.05))
+    model = ShopBenchModel(settings, engine=hung, engine_factory=lambda: StubEngine(proxy_tokenizer, "2"))
+    model.keeper.min_grace = 0.05
+    try:
+        start = time.monotonic()
+        answers = model.batch_predict({"prompt": [MC, MC]}, True)
+        assert time.monotonic() - start < 0.5
+        assert answers == ["0", "0"] and all(is_well_formed(a, MC_SPEC) for a in answers)
+        assert model.batch_predict({"prompt": [MC]}, True) == ["2"]  # rebuilt before the next batch
+        assert hung.shut
+        summary = model.clock_summary()
+        assert summary["engine_hangs"] == 1 and summary["engine_rebuilds"] == 1
+    finally:
+        hung.release.set()

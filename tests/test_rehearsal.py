@@ -51,8 +51,8 @@ def test_padded_awq_serves_at_tp2_through_the_package(submission):
     try:
         generate, failures = model.engine.generate, []
 
-        def counted(requests):
-            results = generate(requests)
+        def counted(requests, deadline=None):
+            results = generate(requests, deadline=deadline)
             failures.extend(r for r in results if r is None)
             return results
 

@@ -205,4 +205,17 @@ def format_clock(section: dict) -> str:
         if model.get("degenerate_answers"):
             out.append(f"degenerate output: {model['degenerate_answers']} free-text answers replaced or trimmed "
                        "(a run of one symbol, empty text, NaN or infinite logits)")
+        engine = engine_line(model)
+        if engine:
+            out.append(engine)
     return "\n".join(out)
+
+
+def engine_line(model: dict) -> str | None:
+    """What the model's engine keeper did, once it did anything (None while nothing failed)."""
+    rebuilds, hangs = model.get("engine_rebuilds", 0), model.get("engine_hangs", 0)
+    dead = model.get("engine_dead_batches", 0)
+    if not (rebuilds or hangs or dead):
+        return None
+    return (f"ENGINE: {dead} batch calls answered with defaults by a dead engine, {hangs} hung calls given up on, "
+            f"{rebuilds} rebuilds")

@@ -1,8 +1,8 @@
 """Task-type accuracy on the prompts the rules are unsure of: the rules' first pick against the
 model's one-token pick (shopbench/task_pick.py), on the CPU proxy unless --profile says otherwise.
 
-    flock /tmp/shopbench-engine.lock .venv/bin/python -m bench.task_pick                 # every tests/data set + dev
-    flock /tmp/shopbench-engine.lock .venv/bin/python -m bench.task_pick tests/data/unsure_wordings.jsonl --json
+    .venv/bin/python -m bench.task_pick                 # every tests/data set + dev
+    .venv/bin/python -m bench.task_pick tests/data/unsure_wordings.jsonl --json
 
 Rows are those of tests/data (README.md there) and the dev questions; only rows without the
 multiple-choice flag whose `candidate_task_types` has more than one element are asked. Per set:

@@ -80,8 +80,7 @@ class ShopBenchModel:
         self.calibration = Calibration(self.keeper, self.tokenizer, self.settings)
         self.task_pick = TaskPick(self.keeper, self.tokenizer, self.settings)
         self.degenerate_answers = 0  # free-text answers whose engine text was degenerate ("!!!!", empty)
-        self.pacer = Pacer(self.settings.clock, clock)
-        self.pacer.started = started
+        self.pacer = Pacer(self.settings.clock, clock, started)
         self.generated_tokens = 0
 
     def _vllm_engine(self):

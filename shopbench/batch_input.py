@@ -19,14 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from .requests import ELISION
+from .requests import ELISION, HEAD_SHARE
 
 log = logging.getLogger(__name__)
 
 # Far more than the longest context reads (a 32k-token context holds about 130k characters of
 # English, shortened to fit anyway), far less than what tokenising costs seconds for.
 MAX_PROMPT_CHARS = 100_000
-HEAD_SHARE = 0.25  # of a cut prompt kept from its start, as requests.shorten keeps
 
 
 def prompts_of(batch) -> list[str]:

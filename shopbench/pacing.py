@@ -29,10 +29,10 @@ class Paced:
 
 
 class Pacer:
-    def __init__(self, clock_settings, clock=time.monotonic):
+    def __init__(self, clock_settings, clock=time.monotonic, started: float | None = None):
         self.settings = clock_settings
         self.clock = clock
-        self.started = clock()  # the track's clock runs from the model's construction
+        self.started = clock() if started is None else started  # the track's clock runs from here
         self.budget = Budget.from_clock(clock_settings)
         self.level = Level.NORMAL
         self.answers_per_level: Counter = Counter()  # Level name -> answers given at that level

@@ -14,7 +14,7 @@ from .task_types import decoding_plan
 from .tasks import entity_source
 
 ELISION = "\n...\n"
-_HEAD_SHARE = 0.25  # of a shortened prompt's budget kept from its start; the rest is its end
+HEAD_SHARE = 0.25  # of a shortened prompt's budget kept from its start; the rest is its end
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def shorten_ids(tokenizer, prompt: str, ids: list[int], keep_tokens: int) -> str
     if len(ids) <= keep_tokens:
         return prompt
     keep_tokens = max(keep_tokens, 2)
-    head = int(keep_tokens * _HEAD_SHARE)
+    head = int(keep_tokens * HEAD_SHARE)
     tail = keep_tokens - head
     return tokenizer.decode(ids[:head]) + ELISION + tokenizer.decode(ids[-tail:])
 

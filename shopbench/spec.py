@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# Retrieval: how many items to give when the prompt does not say. The official retrieval tasks
+# score the first three items (hit rate@3).
+DEFAULT_K = 3
+
 
 class TaskType(str, Enum):
     MULTIPLE_CHOICE = "multiple-choice"
@@ -36,7 +40,7 @@ class TaskSpec:
     task_type: TaskType
     options: tuple[int, ...] = ()  # multiple choice: the option digits an answer may take
     items: tuple[int, ...] = ()  # ranking / retrieval: the listed item numbers
-    k: int | None = None  # retrieval: how many items to give
+    k: int | None = None  # retrieval: how many items to give (None: DEFAULT_K)
     form: str | None = None  # generation: "line", "phrase" or "long"
     language: str | None = None  # generation: ISO 639-1 code of a named target language
     extractive: bool = False  # the answer is to be quoted from the prompt (entities, key phrases)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import regex
 
-from .spec import TaskSpec, TaskType
+from .spec import DEFAULT_K, TaskSpec, TaskType
 
 GENERATION_FORMS = ("line", "phrase", "long")
-DEFAULT_K = 3
 
 
 # --- numbered lines ------------------------------------------------------------------------

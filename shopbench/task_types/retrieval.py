@@ -6,10 +6,9 @@ from __future__ import annotations
 from ..constraints import NumberList
 from ..parsing import RETRIEVAL_MAX_ITEMS, parse_retrieval
 from ..settings import Settings
-from ..spec import TaskSpec, TaskType
+from ..spec import DEFAULT_K, TaskSpec, TaskType
 from .base import DecodingPlan, TaskTypeRules, comma_numbers
 
-DEFAULT_K = 3  # the official retrieval tasks score the first three items (hit rate@3)
 _DEFAULT_ITEMS = (1, 2, 3)
 
 

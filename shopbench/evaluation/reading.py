@@ -1,5 +1,6 @@
 """Reading questions (dev-set JSON lines, checked field by field), choosing which to evaluate, and
-matching saved answers to them. Bad input raises `InputError` naming the file and line."""
+matching saved answers (plain JSON lines or a run file) to them. Bad input raises `InputError`
+naming the file and line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopbench import metrics
+from shopbench.evaluation.runfile import RunFile, read_run
 from shopbench.jsonl import InputError, read_jsonl
 from shopbench.parsing import PARSERS
 
@@ -56,9 +58,15 @@ def select_questions(rows: list[dict], tasks: list[str] | None = None, limit: in
 
 
 def load_predictions(path: str | Path) -> list[dict]:
-    """Saved answers: JSON lines with at least input_field and model_output_str."""
+    """Saved answers: JSON lines with at least input_field and model_output_str, or a run file
+    (`--output`, finished or not; see runfile.py)."""
+    return predictions_of(read_run(path), path)
+
+
+def predictions_of(run: RunFile, path: str | Path) -> list[dict]:
+    """The saved answers of a file read by runfile.read_run, checked field by field."""
     predictions = []
-    for number, row in read_jsonl(path):
+    for number, row in run.saved_answers():
         for name in ("input_field", "model_output_str"):
             if name not in row:
                 raise InputError(path, f"missing field {name!r}", number)

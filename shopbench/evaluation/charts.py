@@ -68,8 +68,8 @@ def _figure(rows: int, width: float = 8.0, per_row: float = 0.22, minimum: float
 
 def _legend(ax, task_types) -> None:
     ordered = [t for t in TYPE_COLOURS if t in task_types] + sorted(set(task_types) - set(TYPE_COLOURS))
-    ax.legend(handles=[Patch(color=colour(t), label=t) for t in ordered], loc="lower right", fontsize=8,
-              frameon=False)
+    ax.legend(handles=[Patch(color=colour(t), label=t) for t in ordered], loc="upper left", bbox_to_anchor=(1.01, 1),
+              fontsize=8, frameon=False)
 
 
 def task_chart(rows: list[tuple[str, float, str, bool | None]], compared: bool) -> Chart:

@@ -8,7 +8,8 @@ or `only_baseline`, never dropped. The noise test per task uses the paired quest
   uneven as the b right->wrong against c wrong->right questions (p >= 0.05: within noise);
 - every other metric: a paired bootstrap of the task score's change (the same resampled
   questions on both sides; micro F1 recomputed from the resampled counts), 2,000 resamples from
-  a fixed seed; a 95 % interval holding 0 is within noise.
+  a fixed seed; a 95 % interval holding 0 is within noise. Fewer than 5 paired questions are
+  too few for a bootstrap to say anything: such a change counts as within noise.
 
 A question is "right" when its score is at least 0.5 (for accuracy: the right option).
 Pure functions over the per-question records scoring writes.
@@ -28,6 +29,7 @@ from shopbench.evaluation.scoring import NO_TRACK, Evaluation, TaskResult, summa
 RIGHT = 0.5
 ALPHA = 0.05
 RESAMPLES = 2000
+MIN_BOOTSTRAP = 5
 SEED = 20240
 
 
@@ -99,7 +101,7 @@ class TaskChange:
     paired: int
     score: float | None
     baseline: float | None
-    test: str | None = None  # "McNemar" or "bootstrap"; None: nothing to test
+    test: str | None = None  # "McNemar", "bootstrap" or "too few"; None: nothing to test
     p_value: float | None = None  # McNemar
     interval: tuple[float, float] | None = None  # bootstrap, 95 %
     right_to_wrong: int = 0
@@ -115,7 +117,7 @@ class TaskChange:
             return self.p_value >= ALPHA
         if self.test == "bootstrap":
             return self.interval[0] <= 0 <= self.interval[1]
-        return None
+        return True if self.test == "too few" else None
 
 
 @dataclass
@@ -162,6 +164,8 @@ def compare(current: list[dict], baseline: list[dict], current_summary: dict) ->
             if info["metric"] == metrics.ACCURACY:
                 change.test = "McNemar"
                 change.p_value = mcnemar_p(change.right_to_wrong, change.wrong_to_right)
+            elif len(values) < MIN_BOOTSTRAP:
+                change.test = "too few"
             else:
                 change.test = "bootstrap"
                 change.interval = bootstrap_interval(info["metric"], [c for c, _ in values], [b for _, b in values])

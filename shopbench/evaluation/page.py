@@ -97,6 +97,8 @@ def _noise(change) -> str:
     if change.test == "McNemar":
         detail = (f"McNemar p={change.p_value:.3f}, {change.right_to_wrong} right→wrong, "
                   f"{change.wrong_to_right} wrong→right")
+    elif change.test == "too few":
+        detail = f"{change.paired} paired questions, too few to test"
     else:
         low, high = change.interval
         detail = f"bootstrap 95 % [{low:+.4f}, {high:+.4f}]"

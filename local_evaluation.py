@@ -153,8 +153,10 @@ class RunState:
         self.prior_batches: list[dict] = []
         self.new_batches: list[dict] = []
         self.prior_load_seconds = None
-        if args.resume and self.path is not None and self.path.is_file():
-            run = runfile.read_run(self.path)
+        run = runfile.read_run(self.path) if args.resume and self.path is not None and self.path.is_file() else None
+        if run is not None and run.header is None and run.good_bytes == 0:
+            run = None  # killed while writing its first line: nothing to carry on from
+        if run is not None:
             if run.header is None or run.header.get("fingerprint") != self.header["fingerprint"]:
                 raise InputError(self.path, (
                     "--resume: this file was written by a run with other questions or other model settings "

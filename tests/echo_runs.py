@@ -21,11 +21,15 @@ MODEL_MODULE = '''
 import json, os, time
 
 class TableModel:
-    """Answers from the table in $ANSWER_TABLE (prompt -> answer); sleeps $BATCH_SLEEP s a batch."""
+    """Answers from the table in $ANSWER_TABLE (prompt -> answer); sleeps $BATCH_SLEEP s a batch;
+    fails on batch $FAIL_AT_BATCH (1-based) and refuses to load with $REFUSE_LOAD set."""
 
     def __init__(self):
+        if os.environ.get("REFUSE_LOAD"):
+            raise RuntimeError("this run was not to load the model")
         with open(os.environ["ANSWER_TABLE"], encoding="utf-8") as fh:
             self.answers = json.load(fh)
+        self.batches = 0
 
     def get_batch_size(self):
         return 2
@@ -34,6 +38,9 @@ class TableModel:
         return len(text.split())
 
     def batch_predict(self, batch, is_multiple_choice):
+        self.batches += 1
+        if self.batches == int(os.environ.get("FAIL_AT_BATCH", "0")):
+            raise RuntimeError("the stand-in model fails here")
         time.sleep(float(os.environ.get("BATCH_SLEEP", "0")))
         return [self.answers[p] for p in batch["prompt"]]
 '''

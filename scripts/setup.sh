@@ -20,6 +20,18 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
+# The evaluation page's browser test runs Debian's headless chromium (skipped, saying why,
+# without it). Installed here where missing and we may; it is outside .venv, so it is checked
+# on every run, not only when the requirement files change.
+if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+      || echo "note: could not install chromium; the page's browser test will be skipped" >&2
+  else
+    echo "note: chromium is missing (as root: apt-get install chromium); the page's browser test will be skipped" >&2
+  fi
+fi
+
 files=(pyproject.toml requirements/cpu.txt requirements/eval.txt)
 [ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
 stamp=".venv/.shopbench-$( [ "$dev" = 1 ] && echo dev || echo cpu )-$(cat scripts/setup.sh "${files[@]}" | sha256sum | cut -c1-16)"

@@ -291,7 +291,9 @@ def test_predictions_mode_end_to_end(tmp_path):
     scores = [t["score"] for t in report["tasks"].values()]
     assert report["overall"] == pytest.approx(sum(scores) / len(scores))
 
-    records = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [r for r in lines if r["kind"] == "answer"]
+    assert lines[0]["kind"] == "run" and lines[-1]["kind"] == "answer"  # saved answers carry no clock
     assert [r["input_field"] for r in records] == [r["input_field"] for r in rows]
     assert set(records[0]) >= {"input_field", "task_name", "task_type", "metric", "model_output_str", "parsed", "score"}
     assert (records[dropped]["model_output_str"], records[dropped]["parsed"], records[dropped]["score"]) == (

@@ -116,7 +116,9 @@ def batch_chart(per_batch: list[dict], limit: float) -> Chart:
         fig, ax = plt.subplots(figsize=(8.0, 3.0))
         xs = range(1, len(per_batch) + 1)
         ys = [b["seconds_per_prompt"] for b in per_batch]
-        ax.bar(xs, ys, width=1.0, color=[colour(b["task_type"]) for b in per_batch], linewidth=0)
+        # one line per batch in one collection: a bar patch each is slow for ~1,000 batches
+        ax.vlines(xs, 0, ys, colors=[colour(b["task_type"]) for b in per_batch],
+                  linewidth=max(0.5, min(6.0, 400 / max(1, len(per_batch)))))
         ax.axhline(limit, color="#B00020", linewidth=1.2, linestyle="--")
         ax.text(0.5, limit, f" limit {limit:g} s per prompt", color="#B00020", va="bottom", fontsize=8)
         ax.set_ylim(0, max(ys + [limit]) * 1.15)

@@ -28,6 +28,8 @@ from shopbench.tracks import PREFIX
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
 WORST = 3  # answers shown per task
+RIGHT_TO_WRONG_SHOWN = 25  # per task; a run of ~20,000 questions may lose thousands (all are counted)
+ONLY_SHOWN = 100  # questions shown of those in one run only, per side (all are counted)
 PROMPT_CHARS = 20_000  # a prompt longer than this is cut on the page (the rest is counted)
 
 
@@ -60,7 +62,12 @@ def well_formed_shares(records: list[dict]) -> list[tuple[str, int, int]]:
     prompt for the question's task type (`task_types.is_well_formed`)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for record in records:
-        task_type = record["task_type"]
+        task_type, answer = record["task_type"], record["model_output_str"]
+        if task_type == TaskType.GENERATION.value and "\n" not in answer:
+            # only a line break depends on the form read off the prompt, the costly part (~2 ms)
+            counts[task_type][0] += bool(answer) and answer == answer.strip()
+            counts[task_type][1] += 1
+            continue
         try:
             spec = classify_as(record["input_field"], task_type)
         except ValueError:  # a list task whose prompt lists nothing: only the type is known
@@ -270,12 +277,21 @@ class _Builder:
         if not self.baseline:
             return ""
         pairs = self.comparison.right_to_wrong()
-        rows = [[esc(c["task_name"]), esc(c["id"]), _score(b["score"]), _score(c["score"]),
-                 _pre(b['model_output_str']), _pre(c['model_output_str']),
-                 _pre(_json(c['output_field'])), _prompt(c["input_field"])] for c, b in pairs]
+        per_task: dict[str, int] = defaultdict(int)
+        rows, left_out = [], 0
+        for c, b in pairs:
+            per_task[c["task_name"]] += 1
+            if per_task[c["task_name"]] > RIGHT_TO_WRONG_SHOWN:
+                left_out += 1
+                continue
+            rows.append([esc(c["task_name"]), esc(c["id"]), _score(b["score"]), _score(c["score"]),
+                         _pre(b['model_output_str']), _pre(c['model_output_str']),
+                         _pre(_json(c['output_field'])), _prompt(c["input_field"])])
         body = (_table(["task", "id", "baseline score", "score", "baseline answer", "answer", "truth", "prompt"],
                        rows, "right-to-wrong") if rows else "<p>None.</p>")
-        return f"<h2>Right in the baseline, wrong now ({len(rows)})</h2>\n" + body
+        if left_out:
+            body += f"<p>{left_out} more not shown (the first {RIGHT_TO_WRONG_SHOWN} of each task are).</p>"
+        return f"<h2>Right in the baseline, wrong now ({len(pairs)})</h2>\n" + body
 
     def worst(self) -> str:
         by_task: dict[str, list[dict]] = defaultdict(list)
@@ -310,9 +326,10 @@ class _Builder:
         for label, records in (("Only in this run", self.comparison.only_current),
                                ("Only in the baseline", self.comparison.only_baseline)):
             rows = [[esc(r["task_name"]), esc(r["id"]), _score(r.get("score")), _pre(r['model_output_str']),
-                     _prompt(r["input_field"])] for r in records]
-            out.append(f"<h2>{label} ({len(rows)})</h2>\n"
-                       + (_table(["task", "id", "score", "answer", "prompt"], rows) if rows else "<p>None.</p>"))
+                     _prompt(r["input_field"])] for r in records[:ONLY_SHOWN]]
+            more = f"<p>{len(records) - ONLY_SHOWN} more not shown.</p>" if len(records) > ONLY_SHOWN else ""
+            out.append(f"<h2>{label} ({len(records)})</h2>\n"
+                       + (_table(["task", "id", "score", "answer", "prompt"], rows) if rows else "<p>None.</p>") + more)
         return "\n".join(out)
 
     @staticmethod

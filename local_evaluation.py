@@ -116,15 +116,18 @@ def clock_of(rows, generation, load_seconds, model) -> dict:
     return clock_section(rows, generation, load_seconds, clock, summary() if callable(summary) else None)
 
 
+SCORING_ONLY_ENV = ("SHOPBENCH_CACHE", "SHOPBENCH_MULTILINGUAL_MINILM")
+
+
 def run_settings() -> dict:
     """The settings a run is made with: user_config.py's values and the SHOPBENCH_* environment."""
     from shopbench.evaluation.runfile import jsonable
     from shopbench.settings import read_user_config
 
     values = jsonable(read_user_config())
-    # where the model cache lives does not change what the model answers
+    # where the model cache or the scorer's encoder lives does not change what the model answers
     values.update({k: v for k, v in sorted(os.environ.items())
-                   if k.startswith("SHOPBENCH_") and k != "SHOPBENCH_CACHE"})
+                   if k.startswith("SHOPBENCH_") and k not in SCORING_ONLY_ENV})
     return values
 
 

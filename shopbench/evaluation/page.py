@@ -217,7 +217,7 @@ class _Builder:
 
     def tasks(self) -> str:
         compared = self.baseline is not None
-        points = [(c.task_name, c.delta if compared else c.score, c.task_type, c.within_noise)
+        points = [(f"{c.task_name} (n={c.n})", c.delta if compared else c.score, c.task_type, c.within_noise)
                   for c in self.ordered if (c.delta if compared else c.score) is not None]
         figure = ""
         if points:

@@ -123,6 +123,9 @@ def test_the_page_its_charts_and_summary_are_written_and_rebuild_byte_identical(
     assert {name: (folder / "again" / name).read_bytes() for name in files} == first
     summary = first["run.md"].decode()
     assert "run-task-changes.png" in summary and "went from right to wrong" in summary
+    page = first["run.html"].decode()
+    assert "Only in this run (1)" in page and "Only in the baseline (1)" in page  # listed, not dropped
+    assert "Right in the baseline, wrong now (6)" in page
     import matplotlib.image
 
     for name in files[2:]:
@@ -181,3 +184,11 @@ def test_the_browser_check_sees_loads_and_policy_violations(tmp_path):
     strict.write_text(f'<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="{CSP}">'
                       "<script>console.log(1)</script>", encoding="utf-8")
     assert browser.load(strict).errors
+
+
+def test_without_a_baseline_the_page_shows_the_run_alone():
+    view = hostile_view()
+    page = build_page(view)
+    assert [c.name for c in page.charts] == ["task-scores", "well-formed"]
+    assert "lowest score first" in page.html and "Only in" not in page.html and "baseline" not in page.markdown
+    assert "no timing" in page.html  # saved answers without a run record have no clock

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # One colour per task type, shared by the page's tables (colour-blind safe, Okabe-Ito).
 TYPE_COLOURS = {
@@ -123,6 +124,7 @@ def batch_chart(per_batch: list[dict], limit: float) -> Chart:
         ax.text(0.5, limit, f" limit {limit:g} s per prompt", color="#B00020", va="bottom", fontsize=8)
         ax.set_ylim(0, max(ys + [limit]) * 1.15)
         ax.set_xlim(0.5, len(per_batch) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # batches are counted, never halved
         ax.set_xlabel("batch, in run order")
         ax.set_ylabel("seconds per prompt")
         _legend(ax, {b["task_type"] for b in per_batch})

@@ -22,6 +22,8 @@ ARG PIP_EXTRA_INDEX_URL
 ARG PIP_TRUSTED_HOST
 ARG PIP_CERT
 ARG PIP_DEFAULT_TIMEOUT
+# requirements/gpu-cuda12.txt for hosts whose driver is older than R580 (README "Older drivers").
+ARG REQUIREMENTS=requirements.txt
 
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
@@ -44,7 +46,7 @@ RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.txt ./
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir -r "$REQUIREMENTS"
 
 COPY . .
 # The package itself, editable so the image runs the tree the evaluator mounts; its dependencies

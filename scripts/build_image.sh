@@ -8,8 +8,9 @@
 # pulled; with MAKE_BASE=1 the script makes it instead from a `debootstrap --variant=minbase
 # bookworm` root (for machines that reach Debian's package mirror but no container registry).
 # The package-index settings pip uses on this machine (PIP_* environment, else `pip config`) go
-# in as build arguments; local index folders and the certificate bundle are bind-mounted for the
-# RUN steps only. Neither is written into the image. A --find-links folder is not passed on: on a
+# in as build arguments, kept out of the image's history (--omit-history); local index folders
+# and the certificate bundle are bind-mounted under /run/build for the RUN steps only (empty
+# mount points stay there). A --find-links folder is not passed on: on a
 # CPU machine it holds the CPU build of torch, which pip would prefer to the CUDA one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,17 +50,17 @@ for pair in PIP_INDEX_URL:index-url PIP_EXTRA_INDEX_URL:extra-index-url PIP_TRUS
             PIP_DEFAULT_TIMEOUT:default-timeout; do
   value=$(pip_setting "${pair%%:*}" "${pair#*:}")
   [ -n "$value" ] || continue
-  args+=(--build-arg "${pair%%:*}=$value")
-  for word in $value; do  # local index folders: visible to the RUN steps, read-only
-    case $word in file://*) dir=${word#file://}; dir=${dir%/simple*}; mounts+=(-v "$dir:$dir:ro") ;; esac
+  for word in $value; do  # local index folders: visible to the RUN steps, read-only, under /run/build
+    case $word in file://*) dir=${word#file://}; dir=${dir%/simple*}; mounts+=(-v "$dir:/run/build$dir:ro") ;; esac
   done
+  args+=(--build-arg "${pair%%:*}=${value//file:\/\//file:\/\/\/run\/build}")
 done
 cert=$(pip_setting PIP_CERT cert)
 if [ -n "$cert" ]; then
-  mounts+=(-v "$cert:/run/build-ca.crt:ro")
-  args+=(--build-arg PIP_CERT=/run/build-ca.crt)
+  mounts+=(-v "$cert:/run/build/ca.crt:ro")
+  args+=(--build-arg PIP_CERT=/run/build/ca.crt)
 fi
 
 set -x
-"${B[@]}" bud --isolation chroot --layers=false "${args[@]}" "${mounts[@]}" -t "$TAG" -f Dockerfile .
+"${B[@]}" bud --isolation chroot --layers=false --omit-history "${args[@]}" "${mounts[@]}" -t "$TAG" -f Dockerfile .
 "${B[@]}" images "$TAG"

@@ -118,6 +118,12 @@ def test_vllm_cuda_read_from_the_runtime_its_extension_links(tmp_path):
     major_only.mkdir()
     elf_with_needed(major_only / "_C.abi3.so", ["libcudart.so.12"])
     assert vllm_cuda(major_only) == "12"
+    # vLLM 0.32's CUDA build has no _C.abi3.so: its extensions are _C_stable_libtorch.abi3.so and others.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    elf_with_needed(renamed / "fs_io_C.abi3.so", ["libc.so.6"])
+    elf_with_needed(renamed / "_C_stable_libtorch.abi3.so", ["libcudart.so.13"], tail=b"Build cuda_13.0.r13.0")
+    assert vllm_cuda(renamed) == "13.0"
     cpu = tmp_path / "cpu"
     cpu.mkdir()
     elf_with_needed(cpu / "_C.abi3.so", ["libnuma.so.1", "libtorch_cpu.so"])

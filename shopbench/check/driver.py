@@ -10,8 +10,8 @@ The readers sit at the edge and never import torch or vLLM (importing CUDA torch
 that is too old is itself what fails): `read_driver` asks NVML through ctypes, else
 `nvidia-smi`, else libcuda's cuDriverGetVersion (a container given the `compute` capability
 only has no NVML); `read_builds` reads torch/version.py and the CUDA runtime that vLLM's
-compiled extension links (its ELF DT_NEEDED entry libcudart.so.N, and the nvcc build string
-in it for the minor version).
+compiled extensions link (their ELF DT_NEEDED entry libcudart.so.N, and the nvcc build string
+in the extension for the minor version).
 
 Minimum drivers (Linux x86_64): NVIDIA CUDA Toolkit Release Notes, Table 3 "CUDA Toolkit and
 Corresponding Driver Versions" (the driver each toolkit release shipped with, GA rows), and
@@ -269,16 +269,18 @@ def nvcc_release(path) -> str | None:
 
 
 def vllm_cuda(package_dir) -> str | None:
-    """The CUDA version vLLM's compiled extension was built for, None for a CPU build."""
-    extension = next(iter(sorted(Path(package_dir).glob("_C.*so"))), None)
-    if extension is None:
-        return None
-    runtime = [lib for lib in needed_libraries(extension) if lib.startswith("libcudart.so.")]
-    if not runtime:
-        return None
-    major = runtime[0].rsplit(".", 1)[1]
-    release = nvcc_release(extension)
-    return release if release and release.split(".")[0] == major else major
+    """The CUDA version vLLM's compiled extensions were built for, None for a CPU build. The
+    extensions' names move between releases (0.19: _C.abi3.so; 0.32: _C_stable_libtorch.abi3.so),
+    so every one in the package's top folder is asked, the _C ones first."""
+    package_dir = Path(package_dir)
+    extensions = sorted(package_dir.glob("*.so"), key=lambda path: (not path.name.startswith("_C"), path.name))
+    for extension in extensions:
+        runtime = [lib for lib in needed_libraries(extension) if lib.startswith("libcudart.so.")]
+        if runtime:
+            major = runtime[0].rsplit(".", 1)[1]
+            release = nvcc_release(extension)
+            return release if release and release.split(".")[0] == major else major
+    return None
 
 
 def torch_build(package_dir) -> tuple[str | None, str | None]:

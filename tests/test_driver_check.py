@@ -208,3 +208,19 @@ def test_the_engine_stops_on_an_old_driver_before_vllm(tmp_path, monkeypatch):
     # The CPU profile needs no driver: it goes on to the model check (this config is incomplete).
     with pytest.raises(ModelCheckError):
         VllmEngine(replace(settings, profile="cpu", dtype="float32"))
+
+
+def test_the_image_base_and_the_stated_requirement_follow_the_pinned_wheels():
+    """GPU_IMAGE_CUDA was read from vllm 0.32.0's wheel (libcudart.so.13, cuda-toolkit 13.0.3):
+    a new vLLM pin must be read again, and an nvidia/cuda base must be of the wheels' major."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert "vllm==0.32.0" in (root / "requirements.txt").read_text().split()
+    assert drv.GPU_IMAGE_CUDA == (13, 0)
+    base = next(line.split("=", 1)[1] for line in (root / "Dockerfile").read_text().splitlines()
+                if line.startswith("ARG BASE_IMAGE="))
+    if base.startswith("nvidia/cuda:"):
+        assert base.split(":")[1].split(".")[0] == str(drv.GPU_IMAGE_CUDA[0])
+    route = root / drv.OLDER_DRIVER_ROUTE[13]  # the file the fix names exists and pins a CUDA 12 vLLM
+    assert "vllm==0.19.1" in route.read_text().split()

@@ -130,6 +130,12 @@ def test_vllm_cuda_read_from_the_runtime_its_extension_links(tmp_path):
     assert vllm_cuda(cpu) is None
     (tmp_path / "text").write_text("not an ELF file")
     assert needed_libraries(tmp_path / "text") == []
+    # A truncated extension is skipped, not a crash of the check the engine runs.
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    (truncated / "_C.abi3.so").write_bytes((cuda / "_C.abi3.so").read_bytes()[:100])
+    elf_with_needed(truncated / "_moe_C.abi3.so", ["libcudart.so.13"])
+    assert vllm_cuda(truncated) == "13"
 
 
 def test_needed_libraries_of_an_installed_extension():

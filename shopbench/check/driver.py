@@ -172,7 +172,11 @@ def check_driver(driver: Driver, builds: list[Build]) -> list[Finding]:
 def driver_report(driver: Driver | None = None, builds: list[Build] | None = None) -> Report:
     """The driver check on this machine (or on the given Driver and Builds)."""
     driver = read_driver() if driver is None else driver
-    builds = read_builds() if builds is None else builds
+    if builds is None:
+        try:
+            builds = read_builds()
+        except Exception as exc:  # a file that cannot be read is reported; it never stops the engine
+            return Report((Finding("driver", Status.SKIP, f"could not read the installed torch and vLLM: {exc}"),))
     return Report(tuple(check_driver(driver, builds)))
 
 
@@ -260,6 +264,8 @@ def needed_libraries(path) -> list[str]:
 
 def nvcc_release(path) -> str | None:
     """'12.9' from the 'Build cuda_12.9.r12.9/compiler...' string nvcc leaves in what it compiled."""
+    if Path(path).stat().st_size == 0:
+        return None
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         at = data.find(b"Build cuda_")
         if at < 0:
@@ -275,7 +281,11 @@ def vllm_cuda(package_dir) -> str | None:
     package_dir = Path(package_dir)
     extensions = sorted(package_dir.glob("*.so"), key=lambda path: (not path.name.startswith("_C"), path.name))
     for extension in extensions:
-        runtime = [lib for lib in needed_libraries(extension) if lib.startswith("libcudart.so.")]
+        try:
+            needed = needed_libraries(extension)
+        except (struct.error, ValueError, IndexError, UnicodeDecodeError):
+            continue  # not a well-formed ELF file: no answer from it
+        runtime = [lib for lib in needed if lib.startswith("libcudart.so.")]
         if runtime:
             major = runtime[0].rsplit(".", 1)[1]
             release = nvcc_release(extension)

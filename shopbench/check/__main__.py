@@ -1,9 +1,11 @@
-"""python -m shopbench.check --model DIR: will the model run with the GPU profile's settings?
+"""python -m shopbench.check --model DIR: will the model run with the GPU profile's settings,
+and does this machine's NVIDIA driver run the installed torch and vLLM?
 
 Defaults are the GPU profile's engine arguments from user_config.py (tensor parallelism, memory
 utilisation, max_model_len, max_num_seqs, dtype, quantization) on 4 GPUs of a T4's memory
-and compute capability 7.5; each flag overrides one. Exit 0 when everything fits (warnings
-included), 1 with every reason when not, 2 when the folder cannot be read.
+and compute capability 7.5; each flag overrides one. The driver check is of this machine
+(`--driver` alone runs only it). Exit 0 when everything fits (warnings included), 1 with every
+reason when not, 2 when the folder cannot be read.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .checks import Target, format_report
+from .checks import Status, Target, format_report
+from .driver import driver_report
 from .folder import check_folder
 
 
@@ -28,7 +31,9 @@ def gpu_profile_target(model_dir: Path) -> Target:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shopbench.check", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, type=Path, help="model folder (config.json; weights optional)")
+    parser.add_argument("--model", type=Path, help="model folder (config.json; weights optional)")
+    parser.add_argument("--driver", action="store_true",
+                        help="check only this machine's NVIDIA driver against the installed torch and vLLM")
     parser.add_argument("--tensor-parallel-size", type=int, help="GPUs the model is split over")
     parser.add_argument("--gpus", type=int, help="GPUs on the machine (default 4)")
     parser.add_argument("--gpu-memory-gib", type=float,
@@ -42,8 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_driver_check() -> bool:
+    report = driver_report()
+    checked = any(f.status is not Status.SKIP for f in report.findings)
+    print(format_report(report, "this machine's NVIDIA driver and CUDA builds:",
+                        verdicts=("the driver runs this stack" if checked else "no driver to check here",
+                                  "the driver cannot run this stack")))
+    return report.ok
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.model is None:
+        if not args.driver:
+            parser.error("give --model DIR, --driver, or both")
+        return 0 if print_driver_check() else 1
     if not (args.model / "config.json").is_file():
         print(f"error: {args.model}: no config.json (not a Hugging Face model folder)", file=sys.stderr)
         return 2
@@ -67,7 +86,9 @@ def main(argv=None) -> int:
              f"{target.dtype}, quantization {target.quantization}, max_model_len {target.max_model_len}, "
              f"max_num_seqs {target.max_num_seqs}")
     print(format_report(report, title))
-    return 0 if report.ok else 1
+    print()
+    driver_ok = print_driver_check()
+    return 0 if report.ok and driver_ok else 1
 
 
 if __name__ == "__main__":

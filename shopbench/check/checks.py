@@ -296,14 +296,15 @@ def run_checks(config: dict, target: Target, *, model_dir: str = "MODEL_DIR", he
     return Report(tuple(findings))
 
 
-def format_report(report: Report, title: str = "") -> str:
+def format_report(report: Report, title: str = "", verdicts: tuple[str, str] = ("fits", "does not fit")) -> str:
+    """The findings one a line, then `result:` with verdicts[0] (no failure) or verdicts[1]."""
     width = max(len(f.topic) for f in report.findings)
     lines = [title] if title else []
     for f in report.findings:
         lines.append(f"[{f.status.value:^11}] {f.topic:<{width}}  {f.message}")
     if report.ok:
         warned = any(f.status is Status.WARN for f in report.findings)
-        lines.append("result: fits" + (" (with warnings)" if warned else ""))
+        lines.append(f"result: {verdicts[0]}" + (" (with warnings)" if warned else ""))
     else:
-        lines.append(f"result: does not fit ({len(report.failures)} reason{'s' * (len(report.failures) > 1)})")
+        lines.append(f"result: {verdicts[1]} ({len(report.failures)} reason{'s' * (len(report.failures) > 1)})")
     return "\n".join(lines)

@@ -87,10 +87,20 @@ def machine() -> dict:
 
 
 def check_before_start(settings, kwargs: dict) -> Report:
-    """The check the engine runs before vLLM: everything for the GPU profile (on the GPUs it
-    sees, or 4x T4 when it sees none), the device-independent parts for the CPU profile.
-    Raises ModelCheckError with every reason when the model cannot run."""
+    """The check the engine runs before vLLM: for the GPU profile first the NVIDIA driver against
+    the installed torch and vLLM (DriverCheckError naming the fix when it is too old), then
+    everything about the model (on the GPUs it sees, or 4x T4 when it sees none); the
+    device-independent parts for the CPU profile. Raises ModelCheckError with every reason when
+    the model cannot run."""
     device = "gpu" if settings.profile == "gpu" else "cpu"
+    if device == "gpu":
+        # Before machine(): on a driver too old for its CUDA, torch sees no GPU at all and the
+        # model would be checked against 4x T4 instead of failing here with the fix.
+        from .driver import DriverCheckError, driver_report
+
+        driver = driver_report()
+        if not driver.ok:
+            raise DriverCheckError(driver)
     target = Target.from_engine_kwargs(kwargs, device=device, **(machine() if device == "gpu" else {}))
     report = check_folder(settings.model_path, target)
     if not report.ok:

@@ -2,9 +2,10 @@
 decided by each prompt's seed, so a run through it is as repeatable as a real one.
 
 mode "good" writes only outputs that pass every check; mode "mixed" cycles through the kinds in
-KINDS by seed (or through `kinds` where given). `delay_s` sleeps per call (a test can then kill a
+KINDS by seed (or through `kinds` where given: a list, or a mapping of operation to list where
+operations not named write good outputs). `delay_s` sleeps per call (a test can then kill a
 run mid-way), `fail_on_call` raises EngineFailure on that call (1-based) of this process, and
-`context_chars` is the longest prompt it takes."""
+`context_chars` is the longest prompt it takes. `log_path` collects every prompt id asked."""
 
 from __future__ import annotations
 
@@ -39,14 +40,15 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 class FakeGenerator:
-    def __init__(self, mode: str = "good", kinds: list[str] | None = None, delay_s: float = 0.0,
+    def __init__(self, mode: str = "good", kinds: list[str] | dict[str, list[str]] | None = None, delay_s: float = 0.0,
                  fail_on_call: int | None = None, context_chars: int = 100_000, leak_text: str = "",
-                 model: str = "fake"):
+                 model: str = "fake", log_path: str | None = None):
         if mode not in ("good", "mixed"):
             raise ValueError(f"fake mode must be good or mixed, got {mode!r}")
         self.mode, self.kinds, self.delay_s = mode, kinds, float(delay_s)
         self.fail_on_call, self.context_chars = fail_on_call, int(context_chars)
         self.leak_text, self.model = leak_text, model
+        self.log_path = log_path  # every prompt id asked is appended here (the resume test reads it)
         self.calls = 0
 
     def describe(self) -> dict:
@@ -55,8 +57,9 @@ class FakeGenerator:
     def kind(self, prompt: SynthPrompt) -> str:
         if self.mode == "good":
             return "good"
-        kinds = self.kinds or KINDS[prompt.meta["op"]]
-        kinds = [k for k in kinds if k in KINDS[prompt.meta["op"]]] or ["good"]
+        op = prompt.meta["op"]
+        kinds = self.kinds.get(op, ["good"]) if isinstance(self.kinds, dict) else self.kinds or KINDS[op]
+        kinds = [k for k in kinds if k in KINDS[op]] or ["good"]
         return kinds[prompt.seed % len(kinds)]
 
     def generate(self, prompts: list[SynthPrompt]) -> list[SynthOutput]:
@@ -65,6 +68,9 @@ class FakeGenerator:
             time.sleep(self.delay_s)
         if self.fail_on_call is not None and self.calls >= int(self.fail_on_call):
             raise EngineFailure(f"scripted engine failure on call {self.calls}")
+        if self.log_path:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write("".join(p.id + "\n" for p in prompts))
         outputs = []
         for prompt in prompts:
             if len(prompt.text) > self.context_chars:
@@ -97,7 +103,7 @@ class FakeGenerator:
         if kind == "duplicate":
             return " ".join(["Please read the product list below and give the answer that fits best", *slots])
         if kind == "dev_leak":
-            return " ".join([self.leak_text, *slots])
+            return " ".join([*self.leak_text.split(), *slots])
         language = meta["language"] if kind != "wrong_language" else ("de" if meta["language"] != "de" else "en")
         words = [rng.choice(_WORDS[language]) for _ in range(rng.randint(14, 22))]
         for slot in slots:

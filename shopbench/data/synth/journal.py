@@ -58,10 +58,11 @@ class Journal:
     def append(self, records: list[dict]) -> None:
         if not records:
             return
-        text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+        lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records]
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write("".join(line + "\n" for line in lines))
             fh.flush()
             os.fsync(fh.fileno())
-        for record in records:
+        for line in lines:  # as a resumed run reads them back, so both write the same bytes
+            record = json.loads(line)
             self.records[record["id"]] = record

@@ -109,6 +109,12 @@ def unmask(text: str, slots: dict[str, str]) -> str | None:
     return _SLOT.sub(lambda m: slots[m.group(1)], text)
 
 
+def adds_payload(wording: str) -> bool:
+    """Whether a new wording of a prose run holds lines the split reads as payload (a numbered
+    line, a label, a blank line, a line after a colon): it would add to or break the payload."""
+    return any(not s.prose for s in split(wording.strip()))
+
+
 def prose_text(prompt: str) -> str:
     return "\n".join(s.text for s in split(prompt) if s.prose)
 

@@ -31,7 +31,7 @@ from .stage import Checker, Job, plan, read_input
 log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "fingerprint.json"
 # Settings that change how a run goes but never what it writes.
-_RUN_ONLY = {"delay_s", "fail_on_call", "actors", "num_cpus", "address", "object_store_memory", "kind",
+_RUN_ONLY = {"delay_s", "fail_on_call", "log_path", "actors", "num_cpus", "address", "object_store_memory", "kind",
              "batch_size"}
 
 

@@ -238,6 +238,8 @@ class Checker:
                 new_segments.append(segment)
                 continue
             text = next(outputs)
+            if payload.adds_payload(text):
+                return validate.PAYLOAD, f"new wording holds list, label or content lines: {text}", None, None
             masked, slots = payload.mask(segment.text)
             filled = payload.unmask(text, slots)
             if filled is None:
@@ -245,9 +247,7 @@ class Checker:
             new_segments.append(replace(segment, text=filled))
             masked_new.append(text)
             masked_old.append(masked)
-        prompt = payload.join(new_segments)
-        if payload.payload(prompt) != payload.payload(parent["input_field"]):
-            return validate.PAYLOAD, prompt, None, None
+        prompt = payload.join(new_segments)  # the parent's payload runs, untouched, between new prose
         row = self._new_row(job, prompt, parent["output_field"], parent["task_type"], parent["metric"],
                             parent.get("task_name", ""), parent.get("track", ""))
         if parent.get("answer") not in (None, row["answer"]):

@@ -21,7 +21,7 @@ fi
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
 files=(pyproject.toml requirements/cpu.txt requirements/eval.txt)
-[ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
+[ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/synth.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
 stamp=".venv/.shopbench-$( [ "$dev" = 1 ] && echo dev || echo cpu )-$(cat scripts/setup.sh "${files[@]}" | sha256sum | cut -c1-16)"
 if [ -e "$stamp" ]; then
   echo ".venv is up to date ($stamp)"

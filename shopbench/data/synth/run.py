@@ -24,19 +24,32 @@ from shopbench.staging import staged_output
 
 from . import asks, report, validate
 from .config import SynthConfig
-from .engines import Generator, make_generator
+from .engines import Generator, SynthPrompt, make_generator
 from .journal import Journal, read_fingerprint, work_folder, write_fingerprint
 from .stage import Checker, Job, plan, read_input
 
 log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "fingerprint.json"
 # Settings that change how a run goes but never what it writes.
-_RUN_ONLY = {"delay_s", "fail_on_call", "log_path", "actors", "num_cpus", "address", "object_store_memory", "kind",
-             "batch_size"}
+_RUN_ONLY = {"delay_s", "fail_on_call", "log_path", "actors", "num_cpus", "address", "object_store_memory",
+             "actor_batch_size", "actor_cpus", "actor_gpus", "inner"}
+
+
+def engine_identity(engine: dict) -> dict:
+    """The engine settings that decide what is written: for Ray, those of the engine each actor
+    holds, so a Ray run and a one-machine run of the same engine share a fingerprint."""
+    if engine.get("kind") == "ray":
+        inner = dict(engine.get("inner") or {"kind": "vllm"})
+        for key in ("model", "tensor_parallel_size", "max_model_len", "profile"):
+            if key in engine:
+                inner.setdefault(key, engine[key])
+        engine = inner
+    return {k: v for k, v in sorted(engine.items()) if k not in _RUN_ONLY or k == "kind"}
 
 
 def model_name(engine: dict) -> str:
     """The model the engine section names, without starting it (the CPU proxy by default)."""
+    engine = engine_identity(engine)
     if engine.get("kind") == "fake":
         return "fake"
     if engine.get("model"):
@@ -53,7 +66,7 @@ def fingerprint(cfg: SynthConfig, rows: list[dict]) -> dict:
         rows_digest.update(json.dumps([row["input_field"], row["output_field"]], ensure_ascii=False).encode())
     fp = {
         "model": model_name(cfg.engine),
-        "engine": {k: v for k, v in sorted(cfg.engine.items()) if k not in _RUN_ONLY},
+        "engine": engine_identity(cfg.engine),
         "prompts": asks.digest(),
         "sampling": asdict(cfg.sampling),
         "validator_version": validate.VERSION,
@@ -70,6 +83,17 @@ def fingerprint(cfg: SynthConfig, rows: list[dict]) -> dict:
 
 def _digest(fp: dict) -> str:
     return hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def answer_batches(gen: Generator, batches: list[list[SynthPrompt]]):
+    """Each batch's outputs in turn: through the engine's own `stream` where it has one (Ray:
+    one dataset, actors started once), else one `generate` call per batch."""
+    stream = getattr(gen, "stream", None)
+    if stream is not None:
+        yield from stream(batches)
+        return
+    for prompts in batches:
+        yield gen.generate(prompts)
 
 
 def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, force: bool = False,
@@ -105,10 +129,10 @@ def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, for
         try:
             progress = tqdm(total=len(jobs), initial=len(jobs) - len(pending), desc="synthesising", unit=" jobs",
                             leave=False)
-            for start in range(0, len(pending), cfg.batch_size):
-                batch = pending[start:start + cfg.batch_size]
-                prompts = [p for job in batch for p in job.prompts]
-                outputs = iter(gen.generate(prompts))
+            batches = [pending[start:start + cfg.batch_size] for start in range(0, len(pending), cfg.batch_size)]
+            answers = answer_batches(gen, [[p for job in batch for p in job.prompts] for batch in batches])
+            for batch, batch_outputs in zip(batches, answers):
+                outputs = iter(batch_outputs)
                 journal.append([checker.finish(job, [next(outputs) for _ in job.prompts]) for job in batch])
                 progress.update(len(batch))
             progress.close()

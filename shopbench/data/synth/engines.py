@@ -67,7 +67,8 @@ class VllmGenerator:
     prompt, while answering questions decodes greedily."""
 
     def __init__(self, sampling: Sampling, model: str | None = None, tensor_parallel_size: int = 1,
-                 max_model_len: int | None = None, engine=None, profile: str | None = None):
+                 max_model_len: int | None = None, engine=None, profile: str | None = None,
+                 memory_utilization: float | None = None):
         self.sampling = sampling
         if engine is None:
             from shopbench.engine import VllmEngine
@@ -80,6 +81,8 @@ class VllmGenerator:
                 overrides["tensor_parallel_size"] = int(tensor_parallel_size)
             if max_model_len:
                 overrides["max_model_len"] = int(max_model_len)
+            if memory_utilization:  # a smaller KV cache lets several engines share a machine
+                overrides["memory_utilization"] = float(memory_utilization)
             engine = VllmEngine(load_settings(profile=profile, **overrides))
             self._owned = True
         else:
@@ -146,7 +149,8 @@ def make_generator(spec: dict, sampling: Sampling, engine=None) -> Generator:
         return FakeGenerator(**{k: v for k, v in spec.items() if k != "kind"})
     if kind == "vllm":
         return VllmGenerator(sampling, spec.get("model"), int(spec.get("tensor_parallel_size", 1)),
-                             spec.get("max_model_len"), engine=engine, profile=spec.get("profile"))
+                             spec.get("max_model_len"), engine=engine, profile=spec.get("profile"),
+                             memory_utilization=spec.get("memory_utilization"))
     if kind == "ray":
         from .ray_engine import RayGenerator
 

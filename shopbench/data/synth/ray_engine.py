@@ -49,7 +49,7 @@ class RayGenerator:
         self.num_cpus = float(spec.get("actor_cpus", 1))
         self.num_gpus = float(spec.get("actor_gpus", 0))
         self.inner = dict(spec.get("inner") or {"kind": "vllm"})
-        for key in ("model", "tensor_parallel_size", "max_model_len", "profile"):
+        for key in ("model", "tensor_parallel_size", "max_model_len", "profile", "memory_utilization"):
             if key in spec:
                 self.inner.setdefault(key, spec[key])
         self.sampling = sampling

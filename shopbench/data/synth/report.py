@@ -27,6 +27,7 @@ def summary(records: list[dict], extra: dict) -> dict:
             kept_by_task[f"{r['row']['task_name']} ({r['op']})"] += 1
             if r.get("reading"):
                 misreads.append({"id": r["id"], "misread": r["reading"]["misread"],
+                                 "original_misread_too": r["reading"].get("original_misread_too", False),
                                  "prompt": r["row"]["input_field"]})
         else:
             entry = reasons.setdefault(r["reason"], {"count": 0, "by_operation": Counter(), "examples": []})
@@ -72,8 +73,9 @@ def markdown(s: dict) -> str:
               f"{h['misread']} of {h['kept_rows_checked']} kept rows misread by `shopbench.tasks.classify` "
               "(kept: the trained model needs them; test cases for the heuristics).\n"]
     if h["misreads"]:
-        lines += ["| Row | Misread | Prompt |", "| --- | --- | --- |"]
-        lines += [f"| {m['id']} | {'; '.join(m['misread'])} | {_cell(m['prompt'])} |" for m in h["misreads"]]
+        lines += ["| Row | Misread | Original misread too | Prompt |", "| --- | --- | --- | --- |"]
+        lines += [f"| {m['id']} | {'; '.join(m['misread'])} | {'yes' if m['original_misread_too'] else 'no'} | "
+                  f"{_cell(m['prompt'])} |" for m in h["misreads"]]
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "fingerprint.json"
 # Settings that change how a run goes but never what it writes.
 _RUN_ONLY = {"delay_s", "fail_on_call", "log_path", "actors", "num_cpus", "address", "object_store_memory",
-             "actor_batch_size", "actor_cpus", "actor_gpus", "inner"}
+             "actor_batch_size", "actor_cpus", "actor_gpus", "inner", "memory_utilization"}
 
 
 def engine_identity(engine: dict) -> dict:
@@ -40,7 +40,7 @@ def engine_identity(engine: dict) -> dict:
     holds, so a Ray run and a one-machine run of the same engine share a fingerprint."""
     if engine.get("kind") == "ray":
         inner = dict(engine.get("inner") or {"kind": "vllm"})
-        for key in ("model", "tensor_parallel_size", "max_model_len", "profile"):
+        for key in ("model", "tensor_parallel_size", "max_model_len", "profile", "memory_utilization"):
             if key in engine:
                 inner.setdefault(key, engine[key])
         engine = inner

@@ -326,4 +326,9 @@ def reading(row: dict, parent: dict) -> dict | None:
         for name in ("options", "items", "k"):
             if getattr(got, name) != getattr(expected, name):
                 wrong.append(f"{name} {getattr(got, name)} (is {getattr(expected, name)})")
-    return {"misread": wrong} if wrong else None
+    if not wrong:
+        return None
+    # A rewording of a prompt the rules already misread says less about the new wording.
+    before = classify(parent["input_field"], bool(parent.get("is_multiple_choice")))
+    original_too = row["source"] == SOURCE_PREFIX + REWORD and before == got
+    return {"misread": wrong, "original_misread_too": original_too}

@@ -1,9 +1,9 @@
 """Synthesis throughput and acceptance.
 
-  python bench/synth_throughput.py validators                 # fake generator: every bad kind rejected
-  /tmp/engine_slot.sh python bench/synth_throughput.py inprocess --rows 24
-  /tmp/engine_slot.sh python bench/synth_throughput.py ray --actors 1 --rows 24
-  python bench/synth_throughput.py naive --rows 24            # Hugging Face generate, one prompt at a time
+  python -m bench.synth_throughput validators                 # fake generator: every bad kind rejected
+  /tmp/engine_slot.sh python -m bench.synth_throughput inprocess --rows 24
+  /tmp/engine_slot.sh python -m bench.synth_throughput ray --actors 1 --rows 24
+  python -m bench.synth_throughput naive --rows 24            # Hugging Face generate, one prompt at a time
 
 Input: a build of the hand-written fixtures (tests/fixtures/build_config.yaml), made once in
 --work. `inprocess` and `ray` run the whole stage (plan, engine, checks, shards, report) on the
@@ -91,9 +91,9 @@ def inprocess(work: Path, rows: int) -> None:
 
 def ray_run(work: Path, rows: int, actors: int) -> None:
     began = time.perf_counter()
-    # Two engines share what one engine slot holds: each gets a share of the KV cache.
+    # Two engines in what one engine takes on this machine: each gets a third of the KV cache.
     engine = {"kind": "ray", "actors": actors, "num_cpus": 2, "actor_cpus": 2 / actors, "actor_batch_size": 16,
-              "memory_utilization": round(0.3 / actors, 3)}
+              "memory_utilization": 0.3 if actors == 1 else 0.1}
     summary = synthesise(config(work, rows, engine), work / f"ray{actors}", force=True, restart=True)
     show(summary, time.perf_counter() - began)
 

@@ -15,6 +15,7 @@ Two Ray actors hold two engines: run that only where both engine slots are free.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import replace
@@ -45,11 +46,17 @@ def config(work: Path, rows: int, engine: dict) -> SynthConfig:
                        enrich=Enrich(max_sources=rows // 3), distractors=Distractors(max_rows=rows // 3))
 
 
-def show(summary: dict, seconds: float) -> None:
+RESULTS: dict = {}
+
+
+def show(summary: dict, seconds: float, label: str) -> None:
     tokens = summary["tokens"]["prompt"] + summary["tokens"]["output"]
-    print(f"jobs {summary['jobs']}  kept {summary['rows_kept']}  {seconds:.1f} s  "
-          f"{summary['jobs'] / seconds:.2f} rows/s  {summary['tokens']['output'] / seconds:.1f} generated tok/s  "
-          f"{tokens / seconds:.1f} tok/s all")
+    line = (f"{label}: jobs {summary['jobs']}  kept {summary['rows_kept']}  {seconds:.1f} s  "
+            f"{summary['jobs'] / seconds:.2f} rows/s  {summary['tokens']['output'] / seconds:.1f} generated tok/s  "
+            f"{tokens / seconds:.1f} tok/s all")
+    print("\nRESULT " + line, flush=True)
+    RESULTS[label] = {"line": line, "seconds": seconds, "jobs": summary["jobs"], "kept": summary["rows_kept"],
+                      "tokens": summary["tokens"], "by_operation": summary["by_operation"]}
     for op, c in summary["by_operation"].items():
         print(f"  {op:<10} asked {c['asked']:>4}  kept {c['kept']:>4}  acceptance {100 * c['acceptance']:.1f}%")
     for reason, r in summary["rejections"].items():
@@ -81,11 +88,13 @@ def inprocess(work: Path, rows: int) -> None:
 
     started = time.perf_counter()
     engine = VllmEngine(load_settings(profile="cpu"))
-    print(f"engine start {time.perf_counter() - started:.1f} s")
+    start = time.perf_counter() - started
+    print(f"\nRESULT engine start {start:.1f} s", flush=True)
     began = time.perf_counter()
     summary = synthesise(config(work, rows, {"kind": "vllm"}), work / "inprocess", force=True, restart=True,
                          engine=engine)
-    show(summary, time.perf_counter() - began)
+    show(summary, time.perf_counter() - began, "in-process (engine start excluded)")
+    show(summary, time.perf_counter() - began + start, "in-process (engine start included)")
     engine.shutdown()
 
 
@@ -95,7 +104,7 @@ def ray_run(work: Path, rows: int, actors: int) -> None:
     engine = {"kind": "ray", "actors": actors, "num_cpus": 2, "actor_cpus": 2 / actors, "actor_batch_size": 16,
               "memory_utilization": 0.3 if actors == 1 else 0.1}
     summary = synthesise(config(work, rows, engine), work / f"ray{actors}", force=True, restart=True)
-    show(summary, time.perf_counter() - began)
+    show(summary, time.perf_counter() - began, f"ray {actors} actor(s) (Ray and engine start included)")
 
 
 def naive(work: Path, rows: int) -> None:
@@ -116,8 +125,10 @@ def naive(work: Path, rows: int) -> None:
         out = model.generate(ids, max_new_tokens=prompt.max_tokens, do_sample=True, temperature=0.8, top_p=0.95)
         generated += out.shape[1] - ids.shape[1]
     seconds = time.perf_counter() - began
-    print(f"naive HF generate: {len(prompts)} prompts {seconds:.1f} s  {len(prompts) / seconds:.2f} prompts/s  "
-          f"{generated / seconds:.1f} generated tok/s (no checks)")
+    line = (f"naive HF generate: {len(prompts)} prompts {seconds:.1f} s  {len(prompts) / seconds:.2f} prompts/s  "
+            f"{generated / seconds:.1f} generated tok/s (no checks)")
+    print("\nRESULT " + line, flush=True)
+    RESULTS["naive"] = {"line": line, "seconds": seconds, "prompts": len(prompts), "generated": generated}
 
 
 def main() -> None:
@@ -137,6 +148,9 @@ def main() -> None:
         ray_run(work, args.rows, args.actors)
     else:
         naive(work, args.rows)
+    if RESULTS:
+        name = args.part + (f"-{args.actors}" if args.part == "ray" else "")
+        (work / f"results-{name}.json").write_text(json.dumps(RESULTS, indent=2) + "\n")
 
 
 if __name__ == "__main__":

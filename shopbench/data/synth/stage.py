@@ -244,6 +244,8 @@ class Checker:
             filled = payload.unmask(text, slots)
             if filled is None:
                 return validate.PAYLOAD, f"placeholders {sorted(slots)} not kept once each: {text}", None, None
+            if payload.mask(payload.without_slots(text))[1]:  # a made-up name or count reads as payload
+                return validate.PAYLOAD, f"new wording adds quoted names or numbers: {text}", None, None
             new_segments.append(replace(segment, text=filled))
             masked_new.append(text)
             masked_old.append(masked)

@@ -15,7 +15,7 @@ from shopbench.task_types import is_well_formed
 
 from . import language
 
-VERSION = "1"
+VERSION = "2"
 
 # Reasons, in the order the checks run (the first failing one is recorded).
 ENGINE = "engine could not answer"

@@ -119,8 +119,9 @@ def naive(work: Path, rows: int) -> None:
     model = AutoModelForCausalLM.from_pretrained(proxy_model_dir(), dtype=torch.float32)
     began, generated = time.perf_counter(), 0
     for prompt in prompts:
-        ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt.text}], add_generation_prompt=True,
-                                            return_tensors="pt")
+        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt.text}], add_generation_prompt=True,
+                                             tokenize=False)
+        ids = tokenizer(text, add_special_tokens=False, return_tensors="pt").input_ids
         torch.manual_seed(prompt.seed)
         out = model.generate(ids, max_new_tokens=prompt.max_tokens, do_sample=True, temperature=0.8, top_p=0.95)
         generated += out.shape[1] - ids.shape[1]

@@ -33,7 +33,7 @@ if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
 fi
 
 files=(pyproject.toml requirements/cpu.txt requirements/eval.txt)
-[ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
+[ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/synth.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
 stamp=".venv/.shopbench-$( [ "$dev" = 1 ] && echo dev || echo cpu )-$(cat scripts/setup.sh "${files[@]}" | sha256sum | cut -c1-16)"
 if [ -e "$stamp" ]; then
   echo ".venv is up to date ($stamp)"

@@ -33,8 +33,8 @@ SOURCES: dict[str, Callable[[dict, Skips], list[Task]]] = {
 PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files"}
 
 
-def load_config(path: str | Path) -> dict:
-    """A YAML or JSON build config, with file paths made absolute from the config's folder."""
+def read_config_file(path: str | Path) -> object:
+    """The parsed content of a YAML (.yaml, .yml) or JSON config file; errors name the line."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "config file not found")
@@ -52,6 +52,13 @@ def load_config(path: str | Path) -> dict:
             config = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    """A YAML or JSON build config, with file paths made absolute from the config's folder."""
+    path = Path(path)
+    config = read_config_file(path)
     if not isinstance(config, dict) or not isinstance(config.get("sources"), dict):
         raise InputError(path, "a config needs a `sources` mapping")
     unknown = sorted(set(config["sources"]) - set(SOURCES))

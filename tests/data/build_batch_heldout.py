@@ -230,6 +230,33 @@ for i, (lang, kind, template, form) in enumerate(FREE_TEXT):
                                  r=reviews[(i + j) % len(reviews)], qq=QUESTIONS[(i + j) % len(QUESTIONS)])
         row(f"gen-{kind}-{i}", prompt, False, lang, task_type="generation", form=form)
 
+# The same requests over short product names (a few words, no digits): a quoted name is no label.
+SHORT_NAMES = {"en": ["Bamboo Cutting Board", "Toggle Switch", "Wool Beanie", "Camping Lantern", "Silk Pillowcase", "Garden Hose"],
+               "de": ["Kochtopf", "Gartenschere", "Fahrradschloss"], "fr": ["Gourde isotherme", "Lampe frontale", "Tapis de bain"],
+               "es": ["Tabla de cortar", "Linterna frontal", "Guantes de jardín"], "it": ["Lampada frontale", "Tagliere in legno", "Borraccia termica"],
+               "ja": ["まな板", "ランタン", "毛布"], "zh": ["保温杯", "砧板", "登山包"]}
+FREE_TEXT_SHORT = [
+    ("en", "feature", "Input: {d}\nWhat is the essential feature of the '{t}' described in this passage?\nOutput:", "long"),
+    ("en", "discusses", "Review: {r}\nDoes this review mention the durability of the '{t}'? Answer yes or no.", "line"),
+    ("en", "reply", "Product: '{t}'\nQuestion: {qq}\nWhich answer would you give this customer? Write it in one or two sentences.", "long"),
+    ("en", "categories", "Input: '{t}'\nWhat categories does this product fall into? List them on one line, separated by commas.\nOutput:", "line"),
+    ("de", "headline", "Bewertung: {r}\nWelche Überschrift passt zu dieser Bewertung von '{t}'?", "line"),
+    ("fr", "discusses", "Description : {d}\nLe texte parle-t-il de l'entretien de « {t} » ? Répondez oui ou non.", "line"),
+    ("es", "categories", "Producto: '{t}'\n¿En qué categorías de una tienda en línea se clasifica este producto? Responde en una línea.", "line"),
+    ("it", "feature", "Descrizione: {d}\nQual è la caratteristica principale di '{t}' secondo il testo?", "long"),
+    ("ja", "reply", "商品：「{t}」\n質問：{qq}\nこの質問に対するお客様への回答を書いてください。", "long"),
+    ("zh", "headline", "评论：{r}\n这是关于“{t}”的评论。它的标题应该是什么？", "line"),
+]
+QUESTIONS_BY_LANG = {"ja": ["洗えますか？", "子どもでも使えますか？", "保証はありますか？"]}
+for i, (lang, kind, template, form) in enumerate(FREE_TEXT_SHORT):
+    _, passages, reviews = LANG_POOLS[lang]
+    names = SHORT_NAMES[lang]
+    questions = QUESTIONS_BY_LANG.get(lang, QUESTIONS)
+    for j in range(3):
+        prompt = template.format(t=names[(i + j) % len(names)], d=passages[(i + j) % len(passages)],
+                                 r=reviews[(i + j) % len(reviews)], qq=questions[(i + j) % len(questions)])
+        row(f"gen-short-{kind}-{i}", prompt, False, lang, task_type="generation", form=form)
+
 # Ordinary free text.
 GEN_PLAIN = [
     ("en", "Write a product description of about fifty words for '{t}'.", "long", None),

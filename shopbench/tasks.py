@@ -707,3 +707,114 @@ def entity_source(prompt: str) -> str:
             current.append(line)
     texts = ["\n".join(block).strip() for block in blocks]
     return max(texts, key=len) if texts else prompt
+
+
+# --- a batch read as a whole ---------------------------------------------------------------
+
+# The evaluator groups its questions by task type and cuts each group into batches, so the prompts
+# of one of its batches share one type. A batch's own readings are evidence of that type only when
+# enough of them agree and the caller has shown that it groups: a vote alone cannot tell a grouped
+# batch with a few misreads from a mixed batch whose types happen to lean one way.
+MIN_VOTE = 4  # prompts a batch needs before its vote counts (a short batch is read prompt by prompt)
+VOTE_SHARE = 0.75  # share of the vote the batch's type needs
+UNSURE_WEIGHT = 0.5  # a reading with other candidates votes for its first type at half weight
+MIN_AGREED = 2  # agreeing batches a caller shows before its batches are read as wholes
+# Split batches per agreeing one that a grouping caller may show through its own misreads; a batch
+# with three task types or with both multiple-choice flags is no grouped batch and weighs thrice.
+SPLIT_TOLERANCE = 1 / 3
+MIXED_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class BatchHistory:
+    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed on one
+    task type (VOTE_SHARE of the vote) and how much split weighs. A caller that groups by type
+    shows agreeing batches one after the other; one that mixes shows split ones."""
+
+    agreed: int = 0
+    split: int = 0
+
+    def groups_by_type(self) -> bool:
+        return self.agreed >= MIN_AGREED and self.split <= SPLIT_TOLERANCE * self.agreed
+
+    def after(self, evidence: int | None) -> BatchHistory:
+        """The history with one more batch: `evidence` 1 for one that agreed, 0 for a split one,
+        -1 for a mixed one; None (too short to vote) leaves it as it is."""
+        if evidence is None:
+            return self
+        if evidence > 0:
+            return BatchHistory(self.agreed + 1, self.split)
+        return BatchHistory(self.agreed, self.split + (MIXED_WEIGHT if evidence < 0 else 1))
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """A batch's specs and what the reading knows besides: the type the batch agreed on (None where
+    it did not, or was too short), whether that type was applied (`trusted`), the history after
+    this batch, and each prompt's own reading with its candidates."""
+
+    specs: list[TaskSpec]
+    own: list[TaskSpec]
+    candidates: list[tuple[TaskType, ...]]
+    batch_type: TaskType | None
+    trusted: bool
+    history: BatchHistory
+
+
+def _flags(is_multiple_choice, size: int) -> list[bool]:
+    if isinstance(is_multiple_choice, (list, tuple)):
+        if len(is_multiple_choice) != size:
+            raise ValueError(f"{len(is_multiple_choice)} multiple-choice flags for {size} prompts")
+        return [bool(flag) for flag in is_multiple_choice]
+    return [bool(is_multiple_choice)] * size
+
+
+def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: list[bool]) -> tuple[TaskType | None, int | None]:
+    """(the type the batch agrees on or None, its evidence for BatchHistory.after). Multiple
+    choice is the caller's flag, not a reading: a batch with both flags is mixed."""
+    if len(own) < MIN_VOTE:
+        return None, None
+    if len(set(flags)) > 1:
+        return None, -1
+    if flags[0]:
+        return TaskType.MULTIPLE_CHOICE, 1
+    weights: dict[TaskType, float] = {}
+    for spec, cands in zip(own, candidates):
+        weights[spec.task_type] = weights.get(spec.task_type, 0.0) + (1.0 if len(cands) < 2 else UNSURE_WEIGHT)
+    best = max(weights, key=weights.get)
+    share = weights[best] / sum(weights.values())
+    agrees = sum(1 for spec in own if spec.task_type is best)
+    if share >= VOTE_SHARE and agrees >= MIN_VOTE - 1:
+        return best, 1
+    return None, -1 if len(weights) >= 3 else 0
+
+
+def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
+    """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
+    says it groups by type (`BatchHistory.groups_by_type`), a prompt
+    read otherwise is read as the batch's type if its spec can be (`classify_as`: a list type needs
+    a list); its options, items and k stay its own. Multiple choice follows the flags only."""
+    history = history or BatchHistory()
+    prompts = [p if isinstance(p, str) else str(p) for p in prompts]
+    flags = _flags(is_multiple_choice, len(prompts))
+    decided = [_decide(p, mc) for p, mc in zip(prompts, flags)]
+    own = [d[0] for d in decided]
+    candidates = [d[1] for d in decided]
+    batch_type, evidence = _vote(own, candidates, flags)
+    trusted = batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE and history.groups_by_type()
+    specs = list(own)
+    if trusted:
+        for i, (prompt, spec) in enumerate(zip(prompts, own)):
+            if spec.task_type is batch_type:
+                continue
+            try:
+                specs[i] = classify_as(prompt, batch_type)
+            except ValueError:
+                pass  # no list to rank or pick from: the prompt keeps its own reading
+    return BatchReading(specs, own, candidates, batch_type, trusted, history.after(evidence))
+
+
+def classify_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> list[TaskSpec]:
+    """The specs of a batch read as a whole (`read_batch`); `is_multiple_choice` is one flag for
+    the batch or one per prompt, `history` what the caller's earlier batches showed."""
+    return read_batch(prompts, is_multiple_choice, history).specs

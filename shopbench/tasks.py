@@ -750,13 +750,15 @@ class BatchHistory:
 @dataclass(frozen=True)
 class BatchReading:
     """A batch's specs and what the reading knows besides: the type the batch agreed on (None where
-    it did not, or was too short), whether that type was applied (`trusted`), the history after
-    this batch, and each prompt's own reading with its candidates."""
+    it did not, or was too short), whether the caller's earlier batches show that it groups by type
+    (`grouped`), whether the batch's type was applied (`trusted`), the history after this batch, and
+    each prompt's own reading with its candidates."""
 
     specs: list[TaskSpec]
     own: list[TaskSpec]
     candidates: list[tuple[TaskType, ...]]
     batch_type: TaskType | None
+    grouped: bool
     trusted: bool
     history: BatchHistory
 
@@ -791,9 +793,8 @@ def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: li
 
 def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
     """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
-    says it groups by type (`BatchHistory.groups_by_type`), a prompt
-    read otherwise is read as the batch's type if its spec can be (`classify_as`: a list type needs
-    a list); its options, items and k stay its own. Multiple choice follows the flags only."""
+    says it groups by type (`BatchHistory.groups_by_type`), a prompt read otherwise is read as the
+    batch's type if its spec can be (`read_as`). Multiple choice follows the flags only."""
     history = history or BatchHistory()
     prompts = [p if isinstance(p, str) else str(p) for p in prompts]
     flags = _flags(is_multiple_choice, len(prompts))
@@ -801,17 +802,27 @@ def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | N
     own = [d[0] for d in decided]
     candidates = [d[1] for d in decided]
     batch_type, evidence = _vote(own, candidates, flags)
-    trusted = batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE and history.groups_by_type()
-    specs = list(own)
-    if trusted:
-        for i, (prompt, spec) in enumerate(zip(prompts, own)):
-            if spec.task_type is batch_type:
-                continue
-            try:
-                specs[i] = classify_as(prompt, batch_type)
-            except ValueError:
-                pass  # no list to rank or pick from: the prompt keeps its own reading
-    return BatchReading(specs, own, candidates, batch_type, trusted, history.after(evidence))
+    grouped = history.groups_by_type()
+    trusted = grouped and batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE
+    specs = read_as(prompts, own, batch_type) if trusted else list(own)
+    return BatchReading(specs, own, candidates, batch_type, grouped, trusted, history.after(evidence))
+
+
+def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType) -> list[TaskSpec]:
+    """The specs with each prompt of another type read as `task_type` where its spec can be
+    (`classify_as`: a list type needs a list); its own options, items and k are read from it.
+    Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone."""
+    out = list(specs)
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return out
+    for i, (prompt, spec) in enumerate(zip(prompts, specs)):
+        if spec.task_type is task_type or spec.task_type is TaskType.MULTIPLE_CHOICE:
+            continue
+        try:
+            out[i] = classify_as(prompt, task_type)
+        except ValueError:
+            pass  # no list to rank or pick from: the prompt keeps its own reading
+    return out
 
 
 def classify_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> list[TaskSpec]:

@@ -162,6 +162,14 @@ _MANY = _words(
     r"\balle\b", r"\btou(?:s|tes)\b", r"\btod[oa]s\b", r"\btutt[ie]\b", r"すべて", r"全て", r"全部", r"所有",
 )
 
+# "Output only the attribute value", "nur den Wert": one value is the whole answer, not spans.
+_VALUE_ONLY_WORDS = (
+    r"\bvalue\s+only\b", r"\b(?:just|only)\s+(?:with\s+)?the\s+(?:attribute\s+)?value\b",
+    r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
+    r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ",
+    r"只(?:回答|输出|写)?[^。\n]{0,6}值",
+)
+_VALUE_ONLY = _words(*_VALUE_ONLY_WORDS)
 _SINGLE_PHRASE = _words(
     r"\bkey\s*-?\s*phrase", r"\bkeywords?\b(?!\s*['\"‘“])", r"\bone\s+(?:word|phrase|keyphrase)\b",
     r"\bin\s+(?:at\s+most\s+|no\s+more\s+than\s+|up\s+to\s+|under\s+)?(?:one|two|three|four|five|[1-5])\s+words?\b",
@@ -170,8 +178,7 @@ _SINGLE_PHRASE = _words(
     r"\b(?:just|only)\s+(?:with\s+)?the\s+value\b",
     r"\battribute\s+value\b(?!s)", r"\bvalue\s+of\s+the\s+attribute",
     r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
-    r"\bonly\s+(?:with\s+)?the\s+value\b", r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
-    r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ", r"只(?:回答|输出|写)?[^。\n]{0,6}值",
+    *_VALUE_ONLY_WORDS,
     r"schlüssel(?:wort|phrase|begriff)", r"mot[s]?[\s-]+clés?", r"palabras?\s+clave", r"parol[ae]\s+chiave",
     r"キーワード", r"キーフレーズ", r"关键词", r"关键短语",
 )
@@ -180,8 +187,34 @@ _SINGLE_PHRASE = _words(
 # title": a short quoted label (no digits, at most three words) names what to find in given text.
 _LABEL = regex.compile(
     r"(?<!\w)'([^'\n\d]{1,30})'(?!\w)|\"([^\"\n\d]{1,30})\"|‘([^’\n\d]{1,30})’|“([^”\n\d]{1,30})”"
-    r"|«\s*([^»\n\d]{1,30}?)\s*»|『([^』\n\d]{1,15})』|「([^」\n\d]{1,8})」",
+    r"|«\s*([^»\n\d]{1,30}?)\s*»|『([^』\n\d]{1,15})』|「([^」\n\d]{1,8})」|„([^“”\n\d]{1,30})[“”]",
 )
+# A quoted label names what to find ("the 'TYPE' in the title", "identified as 'Paint Type'"), except
+# where it is the given text itself ("Input: 'Wool Beanie'") or the product talked about ("a review
+# of 'Wool Beanie'", "von 'Gartenschere'"); next to a word for an attribute it names one.
+_ATTRIBUTE_WORD = _words(
+    r"\battribut(?:e|es|s)?\b", r"\battributo\b", r"\battributi\b", r"\bmerkmal\w*", r"\bproperty\b", r"\beigenschaft\b",
+    r"\batribut[oa]s?\b", r"\bcaractéristique\b", r"属性",
+)
+_FIELD_BEFORE = regex.compile(r"(?:^|\n)[ \t]*[^\s:：。？?！!]{1,20}(?:[ \t]+[^\s:：。？?！!]{1,20}){0,2}[ \t]*[:：][ \t]*$")
+_TALKED_ABOUT = _words(
+    r"\b(?:of|about|for|von|über|für|de|du|des|sur|pour|para|sobre|per|di|del|della|dello)\s+"
+    r"(?:the|this|that|a|an|der|dem|des|die|la|le|l['’]|el|il|lo|un|une|una)?\s*$",
+)
+# "exactly as it appears in the query", "wie er im Titel vorkommt", "tal como aparece": copy, not compose.
+_AS_WRITTEN = _words(
+    r"\bas\s+(?:it\s+is\s+|they\s+are\s+)?(?:written|worded|spelled|typed|given)\b", r"\bas\s+(?:it|they)\s+appears?\b",
+    r"\bexactly\s+as\b", r"\bword\s+for\s+word\b", r"\bverbatim\b", r"\bwithout\s+chang",
+    r"\bso\s+wieder,?\s+wie\b", r"\bgenau\s+so,?\s+wie\b", r"\bwörtlich\b", r"\btel(?:le)?s?\s+qu['’](?:il|elle)s?\s+appara",
+    r"\bmot\s+pour\s+mot\b", r"\btal\s+(?:como|cual)\s+(?:aparece|está|figura)", r"\bcosì\s+come\s+(?:compare|appare|è\s+scritt)",
+    r"書かれているとおり", r"書かれた通り", r"そのまま", r"原文", r"原样",
+)
+# "Answer yes or no", "Répondez oui ou non": a short answer to compose, not spans.
+_YES_NO = _words(
+    r"\byes\s+or\s+no\b", r"\bja\s+oder\s+nein\b", r"\boui\s+ou\s+non\b", r"\bs[íi]\s+o\s+no\b", r"はいかいいえ", r"是或否",
+)
+# "Review:" at the start of a line labels given text; it says nothing of what the answer is.
+_FIELD_NAME = regex.compile(r"^[ \t]*[^\s:：。？?！!]{1,20}(?:[ \t]+[^\s:：。？?！!]{1,20}){0,2}[ \t]*[:：]", regex.MULTILINE)
 _CONTAINER = _words(
     r"\b(?:title|query|review|description|listing|product\s+name|text|sentence|input)s?\b", r"\bin\s*[:'\"“‘«「]",
     r"titel\b", r"anfrage", r"bewertung", r"rezension", r"beschreibung", r"\btitre\b", r"requête", r"\bavis\b",
@@ -508,21 +541,39 @@ def _list_decision(prompt: str, instruction: str, items: tuple[int, ...]) -> tup
     return None, (TaskType.GENERATION, TaskType.RETRIEVAL, TaskType.RANKING)
 
 
+def _kind_labels(prompt: str) -> tuple[bool, bool]:
+    """(a quoted label names an attribute to extract, a quoted label names what to find): see
+    _ATTRIBUTE_WORD. A quoted product name that is the given text or is talked about is neither."""
+    attribute = kind = False
+    copy = bool(_AS_WRITTEN.search(prompt))
+    for match in _LABEL.finditer(prompt):
+        label = next(g for g in match.groups() if g is not None)
+        if not label.strip() or len(label.split()) > 3:
+            continue
+        before, after = prompt[max(0, match.start() - 25) : match.start()], prompt[match.end() : match.end() + 25]
+        if _ATTRIBUTE_WORD.search(before) or _ATTRIBUTE_WORD.search(after):
+            attribute = True
+        elif not (_FIELD_BEFORE.search(before) or _TALKED_ABOUT.search(before)):
+            attribute, kind = attribute or copy, True
+    return attribute, kind
+
+
 def _ner_structure(prompt: str) -> bool:
-    """Spans of a named kind are to be found in given text: "the 'TYPE' in the product title",
-    "brands mentioned in the review", "all brands in the review"."""
-    if _SINGLE_PHRASE.search(prompt) or _MAKES_TEXT.search(prompt) or _COUNTED_TERMS.search(prompt):
+    """Spans of a named kind are to be found in given text: "the 'brand' attribute as written in
+    the query", "the 'TYPE' in the product title", "brands mentioned in the review", "all brands in
+    the review". The text must be referred to by the instruction: an input field alone is none."""
+    if _COUNTED_TERMS.search(prompt) or _YES_NO.search(prompt):
         return False
-    if not _ASKS_SPANS.search(prompt):
+    instruction = _FIELD_NAME.sub(" ", prompt)
+    refers_to_text = bool(_CONTAINER.search(instruction))
+    attribute, kind = _kind_labels(prompt)
+    if attribute and refers_to_text and not _VALUE_ONLY.search(prompt):
+        return True  # an attribute named as the thing to extract: its words, whatever verb asks for them
+    if _SINGLE_PHRASE.search(prompt) or _MAKES_TEXT.search(prompt) or not _ASKS_SPANS.search(prompt):
         return False
-    labelled = any(
-        len(label.split()) <= 3 and label.strip()
-        for match in _LABEL.finditer(prompt)
-        for label in [next(g for g in match.groups() if g is not None)]
-    )
-    if labelled and _CONTAINER.search(prompt):
+    if kind and refers_to_text:
         return True
-    return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and _CONTAINER.search(prompt)))
+    return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and refers_to_text))
 
 
 def _listed(prompt: str, lines: list[str], runs: list[_Run]) -> tuple[tuple[int, ...], str] | None:

@@ -220,6 +220,8 @@ _CONTAINER = _words(
     r"titel\b", r"anfrage", r"bewertung", r"rezension", r"beschreibung", r"\btitre\b", r"requête", r"\bavis\b",
     r"\btítulo\b", r"\bconsulta\b", r"reseña", r"descripción", r"\btitolo\b", r"\bquery\b", r"recensione",
     r"descrizione", r"タイトル", r"クエリ", r"レビュー", r"商品名", r"标题", r"查询", r"评论", r"描述",
+    # What a shopper typed: "the search", "la búsqueda", "la ricerca", "搜索词", "検索語".
+    r"\bsearch(?:es)?\b", r"\bsuche\b", r"\brecherche\b", r"\bbúsqueda\b", r"\bricerca\b", r"搜索", r"検索",
 )
 # "brands mentioned in the review", "marcas se mencionan", "登場する", "提到了哪些": spans of a kind.
 _MENTIONED = _words(

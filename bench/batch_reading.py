@@ -13,6 +13,8 @@ Ways of batching:
   --size; the last batch of a group is short. `shuffled`: the same with each type's rows shuffled.
 - mixed: all rows shuffled across types, cut into batches of --size, one flag per prompt.
 - small: all rows shuffled, cut into batches of 1 to 3 prompts.
+- skewed: a mixing caller whose rows are mostly one type: every row of the most common type and
+  a fifth of the others, shuffled, cut into batches of --size.
 - fixed mixed (files with `mixed_batch`): the file's own drawing of mixed batches.
 Prints per way: per-prompt accuracy, batch-level accuracy, prompts the batch changed from right to
 wrong (lost) and from wrong to right (won); random ways are averaged over --draws seeds.
@@ -71,6 +73,15 @@ def mixed_batches(rows: list[dict], sizes: tuple[int, ...], rng: random.Random) 
     return batches
 
 
+def skewed(rows: list[dict], rng: random.Random) -> list[dict]:
+    """Every row of the most common type and a fifth of the others."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["expected"]["task_type"]] = counts.get(r["expected"]["task_type"], 0) + 1
+    common = max(counts, key=counts.get)
+    return [r for r in rows if r["expected"]["task_type"] == common or rng.random() < 0.2]
+
+
 def run(batches: list[list[dict]]) -> dict:
     """One caller sending `batches` in order: per-prompt and batch-level right counts."""
     history = BatchHistory()
@@ -102,6 +113,8 @@ def score(rows: list[dict], size: int, draws: int) -> dict:
     results["shuffled"] = average([run(evaluator_batches(rows, size, random.Random(s))) for s in range(draws)])
     results["mixed"] = average([run(mixed_batches(rows, (size,), random.Random(s))) for s in range(draws)])
     results["small"] = average([run(mixed_batches(rows, (1, 2, 3), random.Random(s))) for s in range(draws)])
+    results["skewed"] = average([run(mixed_batches(skewed(rows, random.Random(s)), (size,), random.Random(s)))
+                                 for s in range(draws)])
     if all("mixed_batch" in r for r in rows):
         fixed: dict[str, list[dict]] = {}
         for r in rows:

@@ -780,9 +780,10 @@ MIXED_WEIGHT = 3
 
 @dataclass(frozen=True)
 class BatchHistory:
-    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed on one
-    task type (VOTE_SHARE of the vote) and how much split weighs. A caller that groups by type
-    shows agreeing batches one after the other; one that mixes shows split ones."""
+    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed (every
+    prompt read without doubt read as one type) and how much the others weigh. A caller that
+    groups by type shows agreeing batches one after the other, broken only by its own misreads;
+    one that mixes shows split ones, even where one type dominates its rows."""
 
     agreed: int = 0
     split: int = 0
@@ -825,8 +826,10 @@ def _flags(is_multiple_choice, size: int) -> list[bool]:
 
 
 def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: list[bool]) -> tuple[TaskType | None, int | None]:
-    """(the type the batch agrees on or None, its evidence for BatchHistory.after). Multiple
-    choice is the caller's flag, not a reading: a batch with both flags is mixed."""
+    """(the type the batch agrees on or None, its evidence for BatchHistory.after: 1 where every
+    sure reading names one type, 0 where sure readings disagree, -1 where the batch is mixed:
+    three types, or both multiple-choice flags; None for a batch too short to say). Multiple
+    choice is the caller's flag, not a reading."""
     if len(own) < MIN_VOTE:
         return None, None
     if len(set(flags)) > 1:
@@ -836,12 +839,13 @@ def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: li
     weights: dict[TaskType, float] = {}
     for spec, cands in zip(own, candidates):
         weights[spec.task_type] = weights.get(spec.task_type, 0.0) + (1.0 if len(cands) < 2 else UNSURE_WEIGHT)
+    sure_types = {spec.task_type for spec, cands in zip(own, candidates) if len(cands) < 2}
+    evidence = -1 if len(weights) >= 3 else (1 if len(sure_types) <= 1 else 0)
     best = max(weights, key=weights.get)
-    share = weights[best] / sum(weights.values())
     agrees = sum(1 for spec in own if spec.task_type is best)
-    if share >= VOTE_SHARE and agrees >= MIN_VOTE - 1:
-        return best, 1
-    return None, -1 if len(weights) >= 3 else 0
+    if weights[best] >= VOTE_SHARE * sum(weights.values()) and agrees >= MIN_VOTE - 1:
+        return best, evidence
+    return None, evidence
 
 
 def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.batch_reading import evaluator_batches, load, mixed_batches, run
+from bench.batch_reading import evaluator_batches, load, mixed_batches, run, skewed
 from shopbench.requests import Completion
 from shopbench.spec import TaskType
 from shopbench.task_pick import TaskPick, batch_question
@@ -97,6 +97,9 @@ def test_batch_heldout_never_loses_to_per_prompt_reading():
     for sizes in ((8,), (16,), (1, 2, 3)):
         mixed = run(mixed_batches(rows, sizes, random.Random(len(sizes))))
         assert mixed["batch"] >= mixed["per_prompt"], sizes
+    # A caller that mixes rows mostly of one type: its batches lean one way, yet it does not group.
+    for seed in range(8):
+        assert run(mixed_batches(skewed(rows, random.Random(seed)), (8,), random.Random(seed)))["lost"] == 0, seed
 
 
 def test_the_batch_files_batches_are_the_evaluators():

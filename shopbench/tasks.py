@@ -8,6 +8,7 @@ and on vocabulary in several languages, never on one template's exact wording.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -848,6 +849,12 @@ def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: li
     return None, evidence
 
 
+@lru_cache(maxsize=4096)
+def _decided(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
+    # A prompt's own reading is a pure function of its text; a caller may read it more than once.
+    return _decide(prompt, is_multiple_choice)
+
+
 def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
     """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
     says it groups by type (`BatchHistory.groups_by_type`), a prompt read otherwise is read as the
@@ -855,7 +862,7 @@ def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | N
     history = history or BatchHistory()
     prompts = [p if isinstance(p, str) else str(p) for p in prompts]
     flags = _flags(is_multiple_choice, len(prompts))
-    decided = [_decide(p, mc) for p, mc in zip(prompts, flags)]
+    decided = [_decided(p, mc) for p, mc in zip(prompts, flags)]
     own = [d[0] for d in decided]
     candidates = [d[1] for d in decided]
     batch_type, evidence = _vote(own, candidates, flags)

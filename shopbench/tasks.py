@@ -772,7 +772,7 @@ def entity_source(prompt: str) -> str:
 MIN_VOTE = 4  # prompts a batch needs before its vote counts (a short batch is read prompt by prompt)
 VOTE_SHARE = 0.75  # share of the vote the batch's type needs
 UNSURE_WEIGHT = 0.5  # a reading with other candidates votes for its first type at half weight
-MIN_AGREED = 2  # agreeing batches a caller shows before its batches are read as wholes
+MIN_AGREED = 3  # agreeing batches a caller shows before its batches are read as wholes
 # Split batches per agreeing one that a grouping caller may show through its own misreads; a batch
 # with three task types or with both multiple-choice flags is no grouped batch and weighs thrice.
 SPLIT_TOLERANCE = 1 / 3

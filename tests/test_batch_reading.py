@@ -44,7 +44,7 @@ def test_the_odd_prompt_keeps_its_own_items():
     assert specs[-1] == classify(BARE, False)
 
 
-@pytest.mark.parametrize("history", [None, BatchHistory(), BatchHistory(agreed=1), MIXING])
+@pytest.mark.parametrize("history", [None, BatchHistory(), BatchHistory(agreed=2), MIXING])
 def test_no_vote_without_a_history_of_grouped_batches(history):
     prompts = NER + [BARE]
     assert classify_batch(prompts, False, history) == [classify(p, False) for p in prompts]
@@ -60,7 +60,7 @@ def test_a_short_batch_is_read_prompt_by_prompt(size):
 
 def test_the_history_learns_grouping_and_mixing():
     history = BatchHistory()
-    for _ in range(2):
+    for _ in range(3):
         history = read_batch(NER, False, history).history
     assert history.groups_by_type()
     # Three task types in a batch, or both multiple-choice flags, is no grouped batch.
@@ -153,7 +153,7 @@ def test_the_model_keeps_the_callers_history(proxy_tokenizer, cpu_settings):
 
     engine = StubEngine(proxy_tokenizer, Completion("nike", 1))
     model = ShopBenchModel(replace(cpu_settings, task_pick=False), engine=engine)
-    for _ in range(2):
+    for _ in range(3):
         model.batch_predict({"prompt": NER}, False)
     assert model.batch_history.groups_by_type()
     engine.calls.clear()

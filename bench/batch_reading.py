@@ -27,27 +27,11 @@ import json
 import random
 from pathlib import Path
 
+from bench.task_pick import load_rows
 from shopbench.tasks import BatchHistory, read_batch
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "batch_heldout.jsonl"
 TYPE_ORDER = ("multiple-choice", "generation", "retrieval", "ranking", "named_entity_recognition")
-
-
-def load(path: Path, dev: bool = False) -> list[dict]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if dev:
-                row = {"id": f"dev-{number}", "prompt": row["input_field"],
-                       "is_multiple_choice": row["is_multiple_choice"], "expected": {"task_type": row["task_type"]}}
-            row["expected"]["task_type"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SystemExit(f"{path}:{number}: not a labelled row ({exc})") from None
-        rows.append(row)
-    return rows
 
 
 def evaluator_batches(rows: list[dict], size: int, rng: random.Random | None = None) -> list[list[dict]]:
@@ -126,14 +110,13 @@ def score(rows: list[dict], size: int, draws: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
-    parser.add_argument("--dev", type=Path, help="the development questions (JSON lines) instead of labelled files")
+    parser.add_argument("--dev", type=Path, help="the development questions (JSON lines), read as labelled rows")
     parser.add_argument("--size", type=int, default=8, help="batch size of the evaluator and mixed ways (default 8)")
     parser.add_argument("--draws", type=int, default=20, help="seeds averaged for the random ways (default 20)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    sets = {str(p): load(p) for p in (args.files or ([] if args.dev else [DEFAULT]))}
-    if args.dev:
-        sets[str(args.dev)] = load(args.dev, dev=True)
+    paths = (args.files or ([] if args.dev else [DEFAULT])) + ([args.dev] if args.dev else [])
+    sets = {str(p): load_rows(p) for p in paths}
     results = {name: score(rows, args.size, args.draws) for name, rows in sets.items()}
     if args.json:
         print(json.dumps(results, indent=2))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.batch_reading import evaluator_batches, load, mixed_batches, run, skewed
+from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
+from bench.task_pick import load_rows
 from shopbench.requests import Completion
 from shopbench.spec import TaskType
 from shopbench.task_pick import TaskPick, batch_question
@@ -90,7 +91,7 @@ def test_dev_prompts_read_the_same_in_batches(dev_rows):
 
 
 def test_batch_heldout_never_loses_to_per_prompt_reading():
-    rows = load(DATA / "batch_heldout.jsonl")
+    rows = load_rows(DATA / "batch_heldout.jsonl")
     assert len(rows) >= 200 and sum(r["lang"] != "en" for r in rows) >= 0.3 * len(rows)
     for batches in (evaluator_batches(rows, 8), evaluator_batches(rows, 16, random.Random(0))):
         assert run(batches)["lost"] == 0

@@ -3,6 +3,11 @@
 The evaluator does not say the task type, and 39 of the 57 competition tasks are hidden, so every
 rule here keys on the shape of a prompt (numbered lists, what the instruction asks to output)
 and on vocabulary in several languages, never on one template's exact wording.
+
+`read_batch` / `classify_batch` read a batch as a whole: each prompt as `classify` reads it, then,
+where the batch agrees on a type and the caller's earlier batches (`BatchHistory`) show that it
+groups its batches by type as the evaluator does, a prompt read otherwise as the batch's type if
+its spec can be read so. Everything here is pure.
 """
 
 from __future__ import annotations

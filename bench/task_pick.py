@@ -123,7 +123,7 @@ def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
             tally["questions_now"] += 1
             tally["asked_batches"] += 1
             picked = picked_type(completion, choices)
-            specs = read_as(prompts, reading.specs, picked) if picked else specs
+            specs = read_as(prompts, reading.specs, picked, reading.candidates) if picked else specs
         tally["right_now"] += sum(s.task_type == t for s, t in zip(specs, truth))
         # One question per unsure prompt.
         slots = [(i, c) for i, (p, mc, s) in enumerate(zip(prompts, flags, reading.own))

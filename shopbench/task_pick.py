@@ -175,7 +175,7 @@ class TaskPick:
         self.asked += 1
         if picked is None:
             return reading.specs
-        out = read_as(prompts, reading.specs, picked)
+        out = read_as(prompts, reading.specs, picked, reading.candidates)
         self.changed += sum(1 for a, b in zip(out, reading.specs) if a.task_type != b.task_type)
         return out
 

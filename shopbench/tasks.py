@@ -873,19 +873,28 @@ def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | N
     batch_type, evidence = _vote(own, candidates, flags)
     grouped = history.groups_by_type()
     trusted = grouped and batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE
-    specs = read_as(prompts, own, batch_type) if trusted else list(own)
+    specs = read_as(prompts, own, batch_type, candidates) if trusted else list(own)
     return BatchReading(specs, own, candidates, batch_type, grouped, trusted, history.after(evidence))
 
 
-def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType) -> list[TaskSpec]:
+_LIST_TYPES = (TaskType.RANKING, TaskType.RETRIEVAL)
+
+
+def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType,
+            candidates: list[tuple[TaskType, ...]] | None = None) -> list[TaskSpec]:
     """The specs with each prompt of another type read as `task_type` where its spec can be
     (`classify_as`: a list type needs a list); its own options, items and k are read from it.
-    Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone."""
+    Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone. With
+    `candidates` (each prompt's own), a prompt that itself asks for item numbers without doubt
+    keeps them against a type without a list."""
     out = list(specs)
     if task_type is TaskType.MULTIPLE_CHOICE:
         return out
     for i, (prompt, spec) in enumerate(zip(prompts, specs)):
         if spec.task_type is task_type or spec.task_type is TaskType.MULTIPLE_CHOICE:
+            continue
+        if (candidates is not None and len(candidates[i]) == 1 and spec.task_type in _LIST_TYPES
+                and task_type not in _LIST_TYPES):
             continue
         try:
             out[i] = classify_as(prompt, task_type)

@@ -70,6 +70,13 @@ def test_the_history_learns_grouping_and_mixing():
     assert not read_batch(NER[:4], [True, False, False, False], history).history.groups_by_type()
 
 
+def test_a_prompt_sure_of_its_item_numbers_keeps_them():
+    picked = "Which 2 of these fit 'usb cable' best? Give their numbers.\n1. USB C cable\n2. Mat\n3. Charger\n4. Mouse"
+    assert classify(picked, False).task_type is TaskType.RETRIEVAL
+    assert classify_batch([BARE.replace("S22", f"S{i}") for i in range(7)] + [picked], False, GROUPED)[-1] == classify(
+        picked, False)
+
+
 def test_multiple_choice_follows_the_flag_only():
     mc = "Which colour is it?\n0. red\n1. blue\n2. green\nAnswer: "
     specs = classify_batch(NER[:6] + [mc], [False] * 6 + [True], GROUPED)

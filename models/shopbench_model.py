@@ -18,7 +18,7 @@ from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_pick import TaskPick, pick_seconds
 from shopbench.task_types import default_answer, finalize, is_degenerate
-from shopbench.tasks import classify, infer_multiple_choice
+from shopbench.tasks import BatchHistory, BatchReading, classify, infer_multiple_choice, read_batch
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ class ShopBenchModel:
         self.task_pick = TaskPick(self.keeper, self.tokenizer, self.settings)
         self.degenerate_answers = 0  # free-text answers whose engine text was degenerate ("!!!!", empty)
         self.pacer = Pacer(self.settings.clock, clock, started)
+        # What this caller's batches have shown so far: whether it groups them by task type.
+        self.batch_history = BatchHistory()
         self.generated_tokens = 0
 
     def _vllm_engine(self):
@@ -113,8 +115,7 @@ class ShopBenchModel:
 
     def _answer(self, prompts: list[str], multiple_choice: list[bool | None], began: float) -> list[str]:
         flags = [_safe_flag(p, mc) for p, mc in zip(prompts, multiple_choice)]
-        specs = [_safe_spec(p, mc) for p, mc in zip(prompts, flags)]
-        specs = self._picked(prompts, flags, specs, began)
+        specs = self._picked(prompts, flags, self._read(prompts, flags), began)
         size = max(1, self.get_batch_size())
         answers: list[str] = []
         for start in range(0, len(prompts), size):
@@ -128,13 +129,29 @@ class ShopBenchModel:
                 answers += [_default(s, p) for s, p in zip(specs[chunk], prompts[chunk])]
         return answers
 
-    def _picked(self, prompts: list[str], flags: list[bool], specs: list[TaskSpec], began: float) -> list[TaskSpec]:
+    def _read(self, prompts: list[str], flags: list[bool]) -> BatchReading | list[TaskSpec]:
+        """The batch read as a whole (tasks.read_batch, with this caller's history), or where that
+        fails each prompt on its own."""
+        try:
+            reading = read_batch(prompts, flags, self.batch_history)
+        except Exception:
+            log.exception("batch reading failed; reading each prompt on its own")
+            return [_safe_spec(p, mc) for p, mc in zip(prompts, flags)]
+        self.batch_history = reading.history
+        return reading
+
+    def _picked(self, prompts: list[str], flags: list[bool], read: BatchReading | list[TaskSpec],
+                began: float) -> list[TaskSpec]:
         """The specs with the model's pick where the rules are unsure (shopbench/task_pick.py), in
         a share of the call's time; not once the clock has dropped the extra requests."""
+        specs = read.specs if isinstance(read, BatchReading) else read
         if not self.task_pick.enabled or self.pacer.level >= Level.NO_CALIBRATION:
             return specs
         seconds = pick_seconds(self.pacer.budget, min(len(prompts), self.get_batch_size()), began - self.pacer.started)
-        return self.task_pick.specs(prompts, flags, specs, self.pacer.engine_time(began + seconds, self.keeper.clock))
+        deadline = self.pacer.engine_time(began + seconds, self.keeper.clock)
+        if isinstance(read, BatchReading):
+            return self.task_pick.batch_specs(prompts, flags, read, deadline)
+        return self.task_pick.specs(prompts, flags, specs, deadline)
 
     # ------------------------------------------------------------------------------------ a batch
 

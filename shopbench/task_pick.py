@@ -6,8 +6,15 @@ prompts one extra request asks the model a one-digit question (`tasks.task_type_
 a `Choice` constraint over the candidates' numbers; the option with the highest log-probability
 (else the digit written) names the type, and `tasks.classify_as` reads the prompt's spec for it.
 
-Contract: all prompts of a batch that need a pick go in one engine call, made before the batch's
-own and stopped at a deadline on the engine's clock; any failure (no completion, a cut one, an
+For a caller that groups its batches by task type (`tasks.BatchReading.grouped`) the pick follows
+the batch: one question where the batch is unsure as a whole (it did not agree on a type, or
+fewer than half of it is sure of the type it agreed on), about one of its prompts, over the
+batch's candidates; the picked type is read into every prompt that can take it
+(`tasks.read_as`). A settled batch asks nothing. For a caller that mixes, each unsure prompt is
+asked about, as a batch of one.
+
+Contract: all questions of a batch go in one engine call, made before the batch's own and
+stopped at a deadline on the engine's clock; any failure (no completion, a cut one, an
 unreadable answer, an exception, a type whose spec cannot be read) keeps the rules' spec. Off
 (`TASK_PICK` / `CPU_TASK_PICK`) nothing is asked. The pick is an extra request like the
 multiple-choice calibration's, so it is dropped at the same clock level (Level.NO_CALIBRATION).
@@ -23,7 +30,7 @@ from .constraints import Choice
 from .requests import ELISION, Completion, Request, shorten
 from .settings import Settings
 from .spec import TaskSpec, TaskType
-from .tasks import candidate_task_types, classify_as, task_type_question
+from .tasks import BatchReading, candidate_task_types, classify_as, read_as, task_type_question
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,32 @@ def choices_for(prompt: str, is_multiple_choice: bool, spec: TaskSpec) -> tuple[
     if len(candidates) < 2 or candidates[0] != spec.task_type:
         return ()
     return candidates
+
+
+def batch_question(reading: BatchReading) -> tuple[int, tuple[TaskType, ...]] | None:
+    """For a grouped batch unsure as a whole: (the prompt to ask about, the choices, the batch's
+    leading type first); None where the batch is settled, not grouped or offers no choice."""
+    if not reading.grouped:
+        return None
+    slots = [i for i, spec in enumerate(reading.own) if spec.task_type is not TaskType.MULTIPLE_CHOICE]
+    if not slots:
+        return None
+    if reading.batch_type is not None:
+        sure = sum(1 for i in slots
+                   if reading.own[i].task_type is reading.batch_type and len(reading.candidates[i]) < 2)
+        if 2 * sure >= len(slots):
+            return None
+    # Each prompt's first candidate counts fully, its others at half: the batch's candidates in order.
+    weights: dict[TaskType, float] = {}
+    for i in slots:
+        for rank, kind in enumerate(reading.candidates[i]):
+            weights[kind] = weights.get(kind, 0.0) + (1.0 if rank == 0 else 0.5)
+    choices = tuple(sorted(weights, key=lambda kind: -weights[kind]))[:9]
+    if len(choices) < 2:
+        return None
+    unsure = [i for i in slots if len(reading.candidates[i]) > 1]
+    asked = next((i for i in unsure if reading.own[i].task_type is choices[0]), unsure[0] if unsure else slots[0])
+    return asked, choices
 
 
 def _template_ids(tokenizer, question: str) -> list[int]:
@@ -103,8 +136,8 @@ class TaskPick:
     def __init__(self, engine, tokenizer, settings: Settings):
         self.engine, self.tokenizer, self.settings = engine, tokenizer, settings
         self.enabled = bool(settings.task_pick)
-        self.asked = 0  # prompts the model was asked about
-        self.changed = 0  # of those, prompts whose task type the model changed
+        self.asked = 0  # questions asked (one per unsure grouped batch, one per unsure prompt otherwise)
+        self.changed = 0  # prompts whose task type the model's picks changed
 
     def specs(self, prompts: list[str], multiple_choice: list[bool], specs: list[TaskSpec],
               deadline: float | None = None) -> list[TaskSpec]:
@@ -116,6 +149,35 @@ class TaskPick:
         except Exception:
             log.exception("task-type pick failed; keeping the rules' task types")
             return specs
+
+    def batch_specs(self, prompts: list[str], multiple_choice: list[bool], reading: BatchReading,
+                    deadline: float | None = None) -> list[TaskSpec]:
+        """The batch's specs with the model's pick: one question for a grouped batch unsure as a
+        whole, per prompt for a caller that mixes (`specs`); `deadline` on the engine's clock."""
+        if not self.enabled:
+            return reading.specs
+        if not reading.grouped:
+            return self.specs(prompts, multiple_choice, reading.specs, deadline)
+        try:
+            return self._batch_specs(prompts, reading, deadline)
+        except Exception:
+            log.exception("task-type pick failed; keeping the rules' task types")
+            return reading.specs
+
+    def _batch_specs(self, prompts, reading, deadline):
+        question = batch_question(reading)
+        if question is None:
+            return reading.specs
+        if deadline is not None and getattr(self.engine, "clock", time.monotonic)() >= deadline:
+            return reading.specs
+        asked, choices = question
+        picked = pick_task_types(self.engine, self.tokenizer, self.settings, [prompts[asked]], [choices], deadline)[0]
+        self.asked += 1
+        if picked is None:
+            return reading.specs
+        out = read_as(prompts, reading.specs, picked, reading.candidates)
+        self.changed += sum(1 for a, b in zip(out, reading.specs) if a.task_type != b.task_type)
+        return out
 
     def _specs(self, prompts, multiple_choice, specs, deadline):
         choices = [choices_for(p, mc, s) for p, mc, s in zip(prompts, multiple_choice, specs)]

@@ -3,11 +3,17 @@
 The evaluator does not say the task type, and 39 of the 57 competition tasks are hidden, so every
 rule here keys on the shape of a prompt (numbered lists, what the instruction asks to output)
 and on vocabulary in several languages, never on one template's exact wording.
+
+`read_batch` / `classify_batch` read a batch as a whole: each prompt as `classify` reads it, then,
+where the batch agrees on a type and the caller's earlier batches (`BatchHistory`) show that it
+groups its batches by type as the evaluator does, a prompt read otherwise as the batch's type if
+its spec can be read so. Everything here is pure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -162,6 +168,14 @@ _MANY = _words(
     r"\balle\b", r"\btou(?:s|tes)\b", r"\btod[oa]s\b", r"\btutt[ie]\b", r"すべて", r"全て", r"全部", r"所有",
 )
 
+# "Output only the attribute value", "nur den Wert": one value is the whole answer, not spans.
+_VALUE_ONLY_WORDS = (
+    r"\bvalue\s+only\b", r"\b(?:just|only)\s+(?:with\s+)?the\s+(?:attribute\s+)?value\b",
+    r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
+    r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ",
+    r"只(?:回答|输出|写)?[^。\n]{0,6}值",
+)
+_VALUE_ONLY = _words(*_VALUE_ONLY_WORDS)
 _SINGLE_PHRASE = _words(
     r"\bkey\s*-?\s*phrase", r"\bkeywords?\b(?!\s*['\"‘“])", r"\bone\s+(?:word|phrase|keyphrase)\b",
     r"\bin\s+(?:at\s+most\s+|no\s+more\s+than\s+|up\s+to\s+|under\s+)?(?:one|two|three|four|five|[1-5])\s+words?\b",
@@ -170,8 +184,7 @@ _SINGLE_PHRASE = _words(
     r"\b(?:just|only)\s+(?:with\s+)?the\s+value\b",
     r"\battribute\s+value\b(?!s)", r"\bvalue\s+of\s+the\s+attribute",
     r"\b(?:the|that)\s+(?:exact\s+|short\s+)?phrase\b",
-    r"\bonly\s+(?:with\s+)?the\s+value\b", r"\bsolo\s+(?:con\s+)?il\s+valore\b", r"\bsolo\s+(?:con\s+)?el\s+valor\b",
-    r"\bnur\s+(?:mit\s+)?dem\s+wert\b", r"\bnur\s+den\s+wert\b", r"\bseulement\s+(?:avec\s+)?la\s+valeur\b", r"値のみ", r"只(?:回答|输出|写)?[^。\n]{0,6}值",
+    *_VALUE_ONLY_WORDS,
     r"schlüssel(?:wort|phrase|begriff)", r"mot[s]?[\s-]+clés?", r"palabras?\s+clave", r"parol[ae]\s+chiave",
     r"キーワード", r"キーフレーズ", r"关键词", r"关键短语",
 )
@@ -180,13 +193,41 @@ _SINGLE_PHRASE = _words(
 # title": a short quoted label (no digits, at most three words) names what to find in given text.
 _LABEL = regex.compile(
     r"(?<!\w)'([^'\n\d]{1,30})'(?!\w)|\"([^\"\n\d]{1,30})\"|‘([^’\n\d]{1,30})’|“([^”\n\d]{1,30})”"
-    r"|«\s*([^»\n\d]{1,30}?)\s*»|『([^』\n\d]{1,15})』|「([^」\n\d]{1,8})」",
+    r"|«\s*([^»\n\d]{1,30}?)\s*»|『([^』\n\d]{1,15})』|「([^」\n\d]{1,8})」|„([^“”\n\d]{1,30})[“”]",
 )
+# A quoted label names what to find ("the 'TYPE' in the title", "identified as 'Paint Type'"), except
+# where it is the given text itself ("Input: 'Wool Beanie'") or the product talked about ("a review
+# of 'Wool Beanie'", "von 'Gartenschere'"); next to a word for an attribute it names one.
+_ATTRIBUTE_WORD = _words(
+    r"\battribut(?:e|es|s)?\b", r"\battributo\b", r"\battributi\b", r"\bmerkmal\w*", r"\bproperty\b", r"\beigenschaft\b",
+    r"\batribut[oa]s?\b", r"\bcaractéristique\b", r"属性",
+)
+_FIELD_BEFORE = regex.compile(r"(?:^|\n)[ \t]*[^\s:：。？?！!]{1,20}(?:[ \t]+[^\s:：。？?！!]{1,20}){0,2}[ \t]*[:：][ \t]*$")
+_TALKED_ABOUT = _words(
+    r"\b(?:of|about|for|von|über|für|de|du|des|sur|pour|para|sobre|per|di|del|della|dello)\s+"
+    r"(?:the|this|that|a|an|der|dem|des|die|la|le|l['’]|el|il|lo|un|une|una)?\s*$",
+)
+# "exactly as it appears in the query", "wie er im Titel vorkommt", "tal como aparece": copy, not compose.
+_AS_WRITTEN = _words(
+    r"\bas\s+(?:it\s+is\s+|they\s+are\s+)?(?:written|worded|spelled|typed|given)\b", r"\bas\s+(?:it|they)\s+appears?\b",
+    r"\bexactly\s+as\b", r"\bword\s+for\s+word\b", r"\bverbatim\b", r"\bwithout\s+chang",
+    r"\bso\s+wieder,?\s+wie\b", r"\bgenau\s+so,?\s+wie\b", r"\bwörtlich\b", r"\btel(?:le)?s?\s+qu['’](?:il|elle)s?\s+appara",
+    r"\bmot\s+pour\s+mot\b", r"\btal\s+(?:como|cual)\s+(?:aparece|está|figura)", r"\bcosì\s+come\s+(?:compare|appare|è\s+scritt)",
+    r"書かれているとおり", r"書かれた通り", r"そのまま", r"原文", r"原样",
+)
+# "Answer yes or no", "Répondez oui ou non": a short answer to compose, not spans.
+_YES_NO = _words(
+    r"\byes\s+or\s+no\b", r"\bja\s+oder\s+nein\b", r"\boui\s+ou\s+non\b", r"\bs[íi]\s+o\s+no\b", r"はいかいいえ", r"是或否",
+)
+# "Review:" at the start of a line labels given text; it says nothing of what the answer is.
+_FIELD_NAME = regex.compile(r"^[ \t]*[^\s:：。？?！!]{1,20}(?:[ \t]+[^\s:：。？?！!]{1,20}){0,2}[ \t]*[:：]", regex.MULTILINE)
 _CONTAINER = _words(
     r"\b(?:title|query|review|description|listing|product\s+name|text|sentence|input)s?\b", r"\bin\s*[:'\"“‘«「]",
     r"titel\b", r"anfrage", r"bewertung", r"rezension", r"beschreibung", r"\btitre\b", r"requête", r"\bavis\b",
     r"\btítulo\b", r"\bconsulta\b", r"reseña", r"descripción", r"\btitolo\b", r"\bquery\b", r"recensione",
     r"descrizione", r"タイトル", r"クエリ", r"レビュー", r"商品名", r"标题", r"查询", r"评论", r"描述",
+    # What a shopper typed: "the search", "la búsqueda", "la ricerca", "搜索词", "検索語".
+    r"\bsearch(?:es)?\b", r"\bsuche\b", r"\brecherche\b", r"\bbúsqueda\b", r"\bricerca\b", r"搜索", r"検索",
 )
 # "brands mentioned in the review", "marcas se mencionan", "登場する", "提到了哪些": spans of a kind.
 _MENTIONED = _words(
@@ -508,21 +549,39 @@ def _list_decision(prompt: str, instruction: str, items: tuple[int, ...]) -> tup
     return None, (TaskType.GENERATION, TaskType.RETRIEVAL, TaskType.RANKING)
 
 
+def _kind_labels(prompt: str) -> tuple[bool, bool]:
+    """(a quoted label names an attribute to extract, a quoted label names what to find): see
+    _ATTRIBUTE_WORD. A quoted product name that is the given text or is talked about is neither."""
+    attribute = kind = False
+    copy = bool(_AS_WRITTEN.search(prompt))
+    for match in _LABEL.finditer(prompt):
+        label = next(g for g in match.groups() if g is not None)
+        if not label.strip() or len(label.split()) > 3:
+            continue
+        before, after = prompt[max(0, match.start() - 25) : match.start()], prompt[match.end() : match.end() + 25]
+        if _ATTRIBUTE_WORD.search(before) or _ATTRIBUTE_WORD.search(after):
+            attribute = True
+        elif not (_FIELD_BEFORE.search(before) or _TALKED_ABOUT.search(before)):
+            attribute, kind = attribute or copy, True
+    return attribute, kind
+
+
 def _ner_structure(prompt: str) -> bool:
-    """Spans of a named kind are to be found in given text: "the 'TYPE' in the product title",
-    "brands mentioned in the review", "all brands in the review"."""
-    if _SINGLE_PHRASE.search(prompt) or _MAKES_TEXT.search(prompt) or _COUNTED_TERMS.search(prompt):
+    """Spans of a named kind are to be found in given text: "the 'brand' attribute as written in
+    the query", "the 'TYPE' in the product title", "brands mentioned in the review", "all brands in
+    the review". The text must be referred to by the instruction: an input field alone is none."""
+    if _COUNTED_TERMS.search(prompt) or _YES_NO.search(prompt):
         return False
-    if not _ASKS_SPANS.search(prompt):
+    instruction = _FIELD_NAME.sub(" ", prompt)
+    refers_to_text = bool(_CONTAINER.search(instruction))
+    attribute, kind = _kind_labels(prompt)
+    if attribute and refers_to_text and not _VALUE_ONLY.search(prompt):
+        return True  # an attribute named as the thing to extract: its words, whatever verb asks for them
+    if _SINGLE_PHRASE.search(prompt) or _MAKES_TEXT.search(prompt) or not _ASKS_SPANS.search(prompt):
         return False
-    labelled = any(
-        len(label.split()) <= 3 and label.strip()
-        for match in _LABEL.finditer(prompt)
-        for label in [next(g for g in match.groups() if g is not None)]
-    )
-    if labelled and _CONTAINER.search(prompt):
+    if kind and refers_to_text:
         return True
-    return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and _CONTAINER.search(prompt)))
+    return bool(_MENTIONED.search(prompt) or (_MANY.search(prompt) and refers_to_text))
 
 
 def _listed(prompt: str, lines: list[str], runs: list[_Run]) -> tuple[tuple[int, ...], str] | None:
@@ -707,3 +766,144 @@ def entity_source(prompt: str) -> str:
             current.append(line)
     texts = ["\n".join(block).strip() for block in blocks]
     return max(texts, key=len) if texts else prompt
+
+
+# --- a batch read as a whole ---------------------------------------------------------------
+
+# The evaluator groups its questions by task type and cuts each group into batches, so the prompts
+# of one of its batches share one type. A batch's own readings are evidence of that type only when
+# enough of them agree and the caller has shown that it groups: a vote alone cannot tell a grouped
+# batch with a few misreads from a mixed batch whose types happen to lean one way.
+MIN_VOTE = 4  # prompts a batch needs before its vote counts (a short batch is read prompt by prompt)
+VOTE_SHARE = 0.75  # share of the vote the batch's type needs
+UNSURE_WEIGHT = 0.5  # a reading with other candidates votes for its first type at half weight
+MIN_AGREED = 3  # agreeing batches a caller shows before its batches are read as wholes
+# Split batches per agreeing one that a grouping caller may show through its own misreads; a batch
+# with three task types or with both multiple-choice flags is no grouped batch and weighs thrice.
+SPLIT_TOLERANCE = 1 / 3
+MIXED_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class BatchHistory:
+    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed (every
+    prompt read without doubt read as one type) and how much the others weigh. A caller that
+    groups by type shows agreeing batches one after the other, broken only by its own misreads;
+    one that mixes shows split ones, even where one type dominates its rows."""
+
+    agreed: int = 0
+    split: int = 0
+
+    def groups_by_type(self) -> bool:
+        return self.agreed >= MIN_AGREED and self.split <= SPLIT_TOLERANCE * self.agreed
+
+    def after(self, evidence: int | None) -> BatchHistory:
+        """The history with one more batch: `evidence` 1 for one that agreed, 0 for a split one,
+        -1 for a mixed one; None (too short to vote) leaves it as it is."""
+        if evidence is None:
+            return self
+        if evidence > 0:
+            return BatchHistory(self.agreed + 1, self.split)
+        return BatchHistory(self.agreed, self.split + (MIXED_WEIGHT if evidence < 0 else 1))
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """A batch's specs and what the reading knows besides: the type the batch agreed on (None where
+    it did not, or was too short), whether the caller's earlier batches show that it groups by type
+    (`grouped`), whether the batch's type was applied (`trusted`), the history after this batch, and
+    each prompt's own reading with its candidates."""
+
+    specs: list[TaskSpec]
+    own: list[TaskSpec]
+    candidates: list[tuple[TaskType, ...]]
+    batch_type: TaskType | None
+    grouped: bool
+    trusted: bool
+    history: BatchHistory
+
+
+def _flags(is_multiple_choice, size: int) -> list[bool]:
+    if isinstance(is_multiple_choice, (list, tuple)):
+        if len(is_multiple_choice) != size:
+            raise ValueError(f"{len(is_multiple_choice)} multiple-choice flags for {size} prompts")
+        return [bool(flag) for flag in is_multiple_choice]
+    return [bool(is_multiple_choice)] * size
+
+
+def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: list[bool]) -> tuple[TaskType | None, int | None]:
+    """(the type the batch agrees on or None, its evidence for BatchHistory.after: 1 where every
+    sure reading names one type, 0 where sure readings disagree, -1 where the batch is mixed:
+    three types, or both multiple-choice flags; None for a batch too short to say). Multiple
+    choice is the caller's flag, not a reading."""
+    if len(own) < MIN_VOTE:
+        return None, None
+    if len(set(flags)) > 1:
+        return None, -1
+    if flags[0]:
+        return TaskType.MULTIPLE_CHOICE, 1
+    weights: dict[TaskType, float] = {}
+    for spec, cands in zip(own, candidates):
+        weights[spec.task_type] = weights.get(spec.task_type, 0.0) + (1.0 if len(cands) < 2 else UNSURE_WEIGHT)
+    sure_types = {spec.task_type for spec, cands in zip(own, candidates) if len(cands) < 2}
+    evidence = -1 if len(weights) >= 3 else (1 if len(sure_types) <= 1 else 0)
+    best = max(weights, key=weights.get)
+    agrees = sum(1 for spec in own if spec.task_type is best)
+    if weights[best] >= VOTE_SHARE * sum(weights.values()) and agrees >= MIN_VOTE - 1:
+        return best, evidence
+    return None, evidence
+
+
+@lru_cache(maxsize=4096)
+def _decided(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
+    # A prompt's own reading is a pure function of its text; a caller may read it more than once.
+    return _decide(prompt, is_multiple_choice)
+
+
+def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
+    """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
+    says it groups by type (`BatchHistory.groups_by_type`), a prompt read otherwise is read as the
+    batch's type if its spec can be (`read_as`). Multiple choice follows the flags only."""
+    history = history or BatchHistory()
+    prompts = [p if isinstance(p, str) else str(p) for p in prompts]
+    flags = _flags(is_multiple_choice, len(prompts))
+    decided = [_decided(p, mc) for p, mc in zip(prompts, flags)]
+    own = [d[0] for d in decided]
+    candidates = [d[1] for d in decided]
+    batch_type, evidence = _vote(own, candidates, flags)
+    grouped = history.groups_by_type()
+    trusted = grouped and batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE
+    specs = read_as(prompts, own, batch_type, candidates) if trusted else list(own)
+    return BatchReading(specs, own, candidates, batch_type, grouped, trusted, history.after(evidence))
+
+
+_LIST_TYPES = (TaskType.RANKING, TaskType.RETRIEVAL)
+
+
+def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType,
+            candidates: list[tuple[TaskType, ...]] | None = None) -> list[TaskSpec]:
+    """The specs with each prompt of another type read as `task_type` where its spec can be
+    (`classify_as`: a list type needs a list); its own options, items and k are read from it.
+    Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone. With
+    `candidates` (each prompt's own), a prompt that itself asks for item numbers without doubt
+    keeps them against a type without a list."""
+    out = list(specs)
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return out
+    for i, (prompt, spec) in enumerate(zip(prompts, specs)):
+        if spec.task_type is task_type or spec.task_type is TaskType.MULTIPLE_CHOICE:
+            continue
+        if (candidates is not None and len(candidates[i]) == 1 and spec.task_type in _LIST_TYPES
+                and task_type not in _LIST_TYPES):
+            continue
+        try:
+            out[i] = classify_as(prompt, task_type)
+        except ValueError:
+            pass  # no list to rank or pick from: the prompt keeps its own reading
+    return out
+
+
+def classify_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> list[TaskSpec]:
+    """The specs of a batch read as a whole (`read_batch`); `is_multiple_choice` is one flag for
+    the batch or one per prompt, `history` what the caller's earlier batches showed."""
+    return read_batch(prompts, is_multiple_choice, history).specs

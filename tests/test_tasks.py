@@ -212,3 +212,37 @@ def test_order_as_a_purchase_is_no_ranking():
     assert classify(prompt, False).task_type == "retrieval"
     ranked = "Put these in relevance order for 'tent'.\n1. tarp\n2. kettle\n3. stakes\nOutput: "
     assert classify(ranked, False).task_type == "ranking"
+
+
+# Written before the rules read them (batch_heldout.jsonl); the rules were then changed on structure.
+BATCH_HELDOUT = [json.loads(line) for line in (DATA / "batch_heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("row", BATCH_HELDOUT, ids=[r["id"] for r in BATCH_HELDOUT])
+def test_batch_heldout_task_types(row):
+    assert classify(row["prompt"], row["is_multiple_choice"]).task_type == row["expected"]["task_type"]
+
+
+@pytest.mark.parametrize("prompt", [
+    "Query: red nike socks\nWrite the words that give the 'brand' attribute exactly as they appear in the query.",
+    "Produkttitel: WMF Topf, Edelstahl\nNenne den Wert des Merkmals „Material“ so, wie er im Titel steht.",
+    "商品标题：小米 手环 黑色\n请写出标题中属性“颜色”的值。",
+])
+def test_an_attribute_named_as_the_thing_to_extract_is_entity_recognition(prompt):
+    assert classify(prompt, False).task_type is TaskType.NER
+
+
+@pytest.mark.parametrize("prompt", [
+    "Input: 'Wool Beanie'\nWhat categories does this product belong to? List them, separated by commas.",
+    "Review: warm and soft.\nWhich headline fits this review of 'Wool Beanie'?",
+    "Review: it pilled after a week.\nDoes the review mention the 'Wool Beanie' fabric? Answer yes or no.",
+])
+def test_a_quoted_name_or_an_input_field_alone_asks_for_no_spans(prompt):
+    assert classify(prompt, False).task_type is TaskType.GENERATION
+
+
+def test_one_attribute_value_as_the_whole_answer_stays_free_text():
+    prompt = ("Title: Lodge Skillet, Cast Iron, 10 inch\n"
+              "Give the value of the attribute 'material'. Output only the value.")
+    spec = classify(prompt, False)
+    assert (spec.task_type, spec.form) == (TaskType.GENERATION, "phrase")

@@ -1,0 +1,170 @@
+"""A batch read as a whole: where the batch agrees and its caller groups by type, a prompt read
+otherwise takes the batch's type; a caller that mixes, a short batch or no history change nothing.
+No model (the task-type pick runs on a stub engine)."""
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
+from bench.task_pick import load_rows
+from shopbench.requests import Completion
+from shopbench.spec import TaskType
+from shopbench.task_pick import TaskPick, batch_question
+from shopbench.tasks import BatchHistory, classify, classify_as, classify_batch, read_batch
+
+DATA = Path(__file__).parent / "data"
+# A bare question: free text first, entity spans second.
+BARE = "Product title: Anker PowerCore charger for Samsung Galaxy S22\nBrand names here?"
+NER = [f"Extract every brand from the query, separated by commas.\nQuery: {q}\nOutput: "
+       for q in ("nike vs adidas shoes", "bosch or makita drill", "lego duplo bricks", "sony headphones case",
+                 "apple watch band", "samsung tv remote", "dyson filter")]
+# No verb: free text, a pick or an order.
+LISTED = "Query: wireless earbuds\n1. Sony earbuds\n2. Cast iron skillet\n3. JBL earbuds\n4. Yoga mat\nRelevant ones:"
+RANK = [f"Rank the products by relevance to the query '{q}'.\n1. USB C cable\n2. HDMI cable\n3. Charger\n4. Mouse\n"
+        "Output:" for q in ("usb cable", "hdmi", "charger", "mouse", "cable", "adapter", "hub")]
+GROUPED = BatchHistory(agreed=5)
+MIXING = BatchHistory(agreed=1, split=6)
+
+
+def test_a_grouped_batch_reads_its_odd_prompt_as_the_batch_type():
+    specs = classify_batch(NER + [BARE], False, GROUPED)
+    assert classify(BARE, False).task_type is TaskType.GENERATION
+    assert [s.task_type for s in specs] == [TaskType.NER] * 8
+    assert specs[-1] == classify_as(BARE, TaskType.NER)
+
+
+def test_the_odd_prompt_keeps_its_own_items():
+    specs = classify_batch(RANK[:6] + [LISTED], False, GROUPED)
+    assert specs[-1].task_type is TaskType.RANKING and specs[-1].items == (1, 2, 3, 4)
+    # A list type needs a list: a prompt without one keeps its own reading.
+    specs = classify_batch(RANK[:6] + [BARE], False, GROUPED)
+    assert specs[-1] == classify(BARE, False)
+
+
+@pytest.mark.parametrize("history", [None, BatchHistory(), BatchHistory(agreed=2), MIXING])
+def test_no_vote_without_a_history_of_grouped_batches(history):
+    prompts = NER + [BARE]
+    assert classify_batch(prompts, False, history) == [classify(p, False) for p in prompts]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_a_short_batch_is_read_prompt_by_prompt(size):
+    prompts = (NER[:2] + [BARE])[-size:]
+    reading = read_batch(prompts, False, GROUPED)
+    assert reading.specs == [classify(p, False) for p in prompts]
+    assert reading.history == GROUPED  # too short to be evidence either way
+
+
+def test_the_history_learns_grouping_and_mixing():
+    history = BatchHistory()
+    for _ in range(3):
+        history = read_batch(NER, False, history).history
+    assert history.groups_by_type()
+    # Three task types in a batch, or both multiple-choice flags, is no grouped batch.
+    mixed = [NER[0], RANK[0], BARE, NER[1], RANK[1], LISTED]
+    assert not read_batch(mixed, False, history).history.groups_by_type()
+    assert not read_batch(NER[:4], [True, False, False, False], history).history.groups_by_type()
+
+
+def test_a_prompt_sure_of_its_item_numbers_keeps_them():
+    picked = "Which 2 of these fit 'usb cable' best? Give their numbers.\n1. USB C cable\n2. Mat\n3. Charger\n4. Mouse"
+    assert classify(picked, False).task_type is TaskType.RETRIEVAL
+    assert classify_batch([BARE.replace("S22", f"S{i}") for i in range(7)] + [picked], False, GROUPED)[-1] == classify(
+        picked, False)
+
+
+def test_multiple_choice_follows_the_flag_only():
+    mc = "Which colour is it?\n0. red\n1. blue\n2. green\nAnswer: "
+    specs = classify_batch(NER[:6] + [mc], [False] * 6 + [True], GROUPED)
+    assert specs[-1].task_type is TaskType.MULTIPLE_CHOICE
+    specs = classify_batch([mc] * 6 + [BARE], [True] * 6 + [False], GROUPED)
+    assert specs[-1] == classify(BARE, False)
+
+
+def test_dev_prompts_read_the_same_in_batches(dev_rows):
+    rows = [{"prompt": r["input_field"], "is_multiple_choice": r["is_multiple_choice"],
+             "expected": {"task_type": r["task_type"]}} for r in dev_rows]
+    history = BatchHistory()
+    for size in (16, 8, 4):
+        for batch in evaluator_batches(rows, size):
+            reading = read_batch([r["prompt"] for r in batch], [r["is_multiple_choice"] for r in batch], history)
+            history = reading.history
+            assert reading.specs == [classify(r["prompt"], r["is_multiple_choice"]) for r in batch]
+    assert history.groups_by_type()
+
+
+def test_batch_heldout_never_loses_to_per_prompt_reading():
+    rows = load_rows(DATA / "batch_heldout.jsonl")
+    assert len(rows) >= 200 and sum(r["lang"] != "en" for r in rows) >= 0.3 * len(rows)
+    for batches in (evaluator_batches(rows, 8), evaluator_batches(rows, 16, random.Random(0))):
+        assert run(batches)["lost"] == 0
+    for sizes in ((8,), (16,), (1, 2, 3)):
+        mixed = run(mixed_batches(rows, sizes, random.Random(len(sizes))))
+        assert mixed["batch"] >= mixed["per_prompt"], sizes
+    # A caller that mixes rows mostly of one type: its batches lean one way, yet it does not group.
+    for seed in range(8):
+        assert run(mixed_batches(skewed(rows, random.Random(seed)), (8,), random.Random(seed)))["lost"] == 0, seed
+
+
+def test_the_batch_files_batches_are_the_evaluators():
+    rows = [json.loads(line) for line in (DATA / "batch_heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+    batches: dict[str, set] = {}
+    for r in rows:
+        batches.setdefault(r["batch"], set()).add(r["expected"]["task_type"])
+    assert all(len(types) == 1 for types in batches.values())
+    mixed: dict[str, set] = {}
+    for r in rows:
+        mixed.setdefault(r["mixed_batch"], set()).add(r["expected"]["task_type"])
+    assert any(len(types) >= 3 for types in mixed.values())
+
+
+# --- the model's pick follows the batch ------------------------------------------------------
+
+class StubEngine:
+    def __init__(self, tokenizer, completion):
+        self.tokenizer, self.completion, self.calls = tokenizer, completion, []
+
+    def generate(self, requests, deadline=None):
+        self.calls.append(list(requests))
+        return [self.completion for _ in requests]
+
+
+def test_one_question_for_a_grouped_batch_unsure_as_a_whole(proxy_tokenizer, cpu_settings):
+    prompts = [BARE.replace("S22", f"S2{i}") for i in range(6)]
+    reading = read_batch(prompts, False, GROUPED)
+    assert batch_question(reading) is not None
+    engine = StubEngine(proxy_tokenizer, Completion("2", 1))
+    pick = TaskPick(engine, proxy_tokenizer, replace(cpu_settings, task_pick=True))
+    specs = pick.batch_specs(prompts, [False] * 6, reading)
+    assert [len(call) for call in engine.calls] == [1]
+    assert [s.task_type for s in specs] == [TaskType.NER] * 6  # choice 2 of (generation, entities)
+    # A caller that mixes is asked about each unsure prompt.
+    engine.calls.clear()
+    pick.batch_specs(prompts, [False] * 6, read_batch(prompts, False, MIXING))
+    assert [len(call) for call in engine.calls] == [6]
+
+
+def test_a_settled_batch_asks_nothing(proxy_tokenizer, cpu_settings):
+    reading = read_batch(NER + [BARE], False, GROUPED)
+    assert batch_question(reading) is None
+    engine = StubEngine(proxy_tokenizer, Completion("2", 1))
+    pick = TaskPick(engine, proxy_tokenizer, replace(cpu_settings, task_pick=True))
+    assert pick.batch_specs(NER + [BARE], [False] * 8, reading) == reading.specs and engine.calls == []
+
+
+def test_the_model_keeps_the_callers_history(proxy_tokenizer, cpu_settings):
+    from models.shopbench_model import ShopBenchModel
+
+    engine = StubEngine(proxy_tokenizer, Completion("nike", 1))
+    model = ShopBenchModel(replace(cpu_settings, task_pick=False), engine=engine)
+    for _ in range(3):
+        model.batch_predict({"prompt": NER}, False)
+    assert model.batch_history.groups_by_type()
+    engine.calls.clear()
+    model.batch_predict({"prompt": NER + [BARE]}, False)
+    entity = classify_as(BARE, TaskType.NER)
+    assert engine.calls[0][-1].max_tokens == cpu_settings.max_new_tokens[entity.task_type.value]

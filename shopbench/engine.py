@@ -14,6 +14,9 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
+# seconds the engine core is given to exit on SIGTERM before it is killed (and again to be reaped)
+CORE_SHUTDOWN_SECONDS = 5.0
+
 
 def engine_kwargs(settings: Settings) -> dict:
     """LLM(...) arguments for a profile; pure, so the GPU profile can be checked without GPUs."""
@@ -221,18 +224,50 @@ class VllmEngine:
         render = getattr(self.llm, "_preprocess_cmpl_one", None)
         return render(prompt) if render is not None else prompt
 
-    def shutdown(self) -> None:
-        llm, self.llm = getattr(self, "llm", None), None
-        if llm is None:
+    # --- the engine's core process(es): death, pids, shutdown ----------------------------------
+    def _core(self):
+        """vLLM's client for the engine core (SyncMPClient), or None once shut down."""
+        return getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+
+    def core_processes(self) -> list:
+        """The engine core's processes (multiprocessing.Process); [] for an in-process core."""
+        manager = getattr(getattr(self._core(), "resources", None), "engine_manager", None)
+        return list(getattr(manager, "processes", None) or [])
+
+    def is_dead(self) -> bool:
+        """Whether vLLM knows its core is gone: its monitor thread flags a core process that
+        exited at once, while a step() in flight would wait for the core's output for ever."""
+        core = self._core()
+        if core is None:
+            return self.llm is None
+        resources = getattr(core, "resources", None)
+        return bool(getattr(resources, "engine_dead", False)) or any(
+            p.exitcode is not None for p in self.core_processes())
+
+    def shutdown(self, timeout: float = CORE_SHUTDOWN_SECONDS) -> None:
+        """Stop the engine and leave no core process behind, within about 2 x `timeout`: vLLM's
+        own shutdown (SIGTERM, then SIGKILL after `timeout`), then SIGKILL and a bounded wait
+        for any core process still there (a stopped one never acts on SIGTERM), so that a
+        killed process is also reaped. A step() still waiting for the core's output is released
+        with an error. Safe to call more than once."""
+        core, processes = self._core(), self.core_processes()
+        self.llm = None
+        if core is None:
             return
-        engine = getattr(llm, "llm_engine", None)
-        for target in (engine, getattr(engine, "engine_core", None)):
-            if target is not None and hasattr(target, "shutdown"):
-                try:
-                    target.shutdown()
-                    return
-                except Exception:
-                    log.exception("engine shutdown failed")
+        try:
+            core.shutdown(timeout=timeout)
+        except Exception:
+            log.exception("engine shutdown failed")
+        for process in processes:
+            try:
+                if process.is_alive():
+                    process.kill()
+                process.join(timeout)
+            except Exception:
+                log.exception("could not end the engine core process %s", process.pid)
+        waiting = getattr(core, "outputs_queue", None)
+        if waiting is not None:
+            waiting.put_nowait(EngineDead("the engine was shut down"))
 
 
 class EngineDead(RuntimeError):

@@ -30,6 +30,9 @@ from dataclasses import replace
 # batch number (1-based) -> fault, the default sequence: each fault once, then a second kill
 # after the rebuilds are spent
 PLAN = {2: "processor", 3: "kill", 6: "stop", 9: "kill"}
+# what close() must leave nothing of: descendant processes (at close and a moment later),
+# threads, and the processes and /dev/shm files each engine had
+LEFTOVERS = ("processes_at_close", "processes", "threads", "engine_processes", "engine_shm")
 DEV_ROWS_PER_TYPE = {"generation": 12, "multiple-choice": 12, "named_entity_recognition": 4,
                      "ranking": 4, "retrieval": 8}
 
@@ -49,6 +52,7 @@ class FaultyModel:
         self.model = model
         self.plan = plan
         self.calls: list[dict] = []
+        self.engines = [model.engine]  # every engine the run used, to check none left anything
 
     def get_batch_size(self) -> int:
         return self.model.get_batch_size()
@@ -79,6 +83,8 @@ class FaultyModel:
         })
         if rebuilding:
             keeper.wait_for_rebuild()  # the evaluator's next call comes once the engine is back
+        if not any(self.model.engine is engine for engine in self.engines):
+            self.engines.append(self.model.engine)
         return answers
 
     def _arm(self, fault: str):
@@ -127,19 +133,38 @@ def _counters(keeper) -> dict:
 
 
 def leftovers() -> dict:
-    """What exists now that run_faults compares before and after: live descendant processes,
-    threads, /dev/shm entries."""
+    """What exists now that run_faults compares before and after: live descendant processes and
+    threads. (/dev/shm is the machine's: engine_leftovers looks at each engine's own files.)"""
     import psutil
 
     children = []
     for child in psutil.Process().children(recursive=True):
         try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                children.append((child.pid, " ".join(child.cmdline())[:80]))
+            command = " ".join(child.cmdline())
+            # Python's multiprocessing resource tracker serves the whole process, started by the
+            # first spawned child of any kind; it is not an engine's and ends with the process.
+            if child.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in command:
+                children.append((child.pid, command[:80]))
         except psutil.Error:
             pass  # ended while listed
-    shm = sorted(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else []
-    return {"processes": children, "threads": [(t.ident, t.name) for t in threading.enumerate()], "shm": shm}
+    return {"processes": children, "threads": [(t.ident, t.name) for t in threading.enumerate()]}
+
+
+def engine_leftovers(engines) -> dict:
+    """The processes (core, its workers) still running and /dev/shm files still there of engines
+    that were shut down."""
+    import psutil
+
+    running = []
+    for engine in engines:
+        for process in getattr(engine, "processes", []):
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    running.append((process.pid, process.name()))
+            except psutil.Error:
+                pass
+    shm = [path for engine in engines for path in getattr(engine, "shared_memory", []) if os.path.exists(path)]
+    return {"engine_processes": running, "engine_shm": shm}
 
 
 def left_behind(before: dict, after: dict) -> dict:
@@ -166,11 +191,14 @@ def run_faults(settings, rows: list[dict], plan: dict[int, str] = PLAN, settle: 
         model.close()
         close_seconds = time.monotonic() - closing
     processes_at_close = left_behind(before, leftovers())["processes"]
+    engines_at_close = engine_leftovers(faulty.engines)
     ends = time.monotonic() + settle
     while time.monotonic() < ends and left_behind(before, leftovers())["threads"]:
         time.sleep(0.1)
     left = left_behind(before, leftovers())
     left["processes_at_close"] = processes_at_close
+    left.update(engines_at_close)
+    left["engines"] = len(faulty.engines)
     return {"outputs": generation.outputs, "calls": faulty.calls, "clock_summary": summary,
             "load_seconds": load_seconds, "close_seconds": close_seconds, "left_behind": left}
 
@@ -202,7 +230,7 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({k: v for k, v in result.items() if k != "outputs"}, fh, indent=2)
-    clean = not any(result["left_behind"][k] for k in ("processes", "threads", "shm", "processes_at_close"))
+    clean = not any(result["left_behind"][k] for k in LEFTOVERS)
     return 0 if clean and worst <= 1.0 else 1
 
 

@@ -114,6 +114,8 @@ class VllmEngine:
         self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
         self._request_ids = itertools.count()
         self.last_cost: BatchCost | None = None
+        # what shutdown() must leave nothing of, taken while the engine is whole
+        self.processes, self.shared_memory = engine_processes(self.core_processes())
 
     def sampling_params(self, request: Request):
         from vllm import SamplingParams
@@ -265,9 +267,57 @@ class VllmEngine:
                 process.join(timeout)
             except Exception:
                 log.exception("could not end the engine core process %s", process.pid)
+        # The core's own workers (a killed core cannot stop them) and the shared memory they
+        # talked through (nobody unlinks it when its owner was killed).
+        end_processes(self.processes, timeout)
+        for path in self.shared_memory:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                log.exception("could not remove the engine's shared memory %s", path)
         waiting = getattr(core, "outputs_queue", None)
         if waiting is not None:
             waiting.put_nowait(EngineDead("the engine was shut down"))
+
+
+def engine_processes(core_processes) -> tuple[list, list[str]]:
+    """The engine's processes (its core processes and everything they started, as psutil
+    Processes, which know a reused pid from theirs) and the /dev/shm files they map."""
+    try:
+        import psutil
+    except ImportError:
+        return [], []
+    processes, shared = [], set()
+    for core in core_processes:
+        try:
+            root = psutil.Process(core.pid)
+            processes += [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+    for process in processes:
+        try:
+            shared.update(m.path for m in process.memory_maps() if m.path.startswith("/dev/shm/"))
+        except psutil.Error:
+            pass
+    return processes, sorted(shared)
+
+
+def end_processes(processes, timeout: float) -> None:
+    """SIGKILL each process still running, then wait for them together, at most `timeout`."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    alive = []
+    for process in processes:
+        try:
+            process.kill()
+            alive.append(process)
+        except psutil.Error:
+            pass  # already gone (or its pid now belongs to another process)
+    psutil.wait_procs(alive, timeout=timeout)
 
 
 class EngineDead(RuntimeError):

@@ -160,12 +160,13 @@ class EngineKeeper:
             if not self.dead or self.rebuilding:
                 return
             old = self.engine
-            if old not in self._retired:
+            first = not any(old is engine for engine in self._retired)
+            if first:
                 self._retired.append(old)
             if not self._may_rebuild():
-                # no new engine, but the dead one's processes still go now, not at the end
-                threading.Thread(target=shutdown_within, args=(old, SHUTDOWN_SECONDS),
-                                 name="shopbench-engine-shutdown-dead", daemon=True).start()
+                if first:  # no new engine, but the dead one's processes still go now, not at the end
+                    threading.Thread(target=shutdown_within, args=(old, SHUTDOWN_SECONDS),
+                                     name="shopbench-engine-shutdown-dead", daemon=True).start()
                 return
             self.rebuilds += 1
             self._idle.clear()

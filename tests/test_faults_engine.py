@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bench.faults import PLAN, fault_rows, run_faults
+from bench.faults import LEFTOVERS, PLAN, fault_rows, run_faults
 from shopbench.recovery import MAX_REBUILDS
 from tests.helpers import check_answers
 
@@ -67,5 +67,6 @@ def test_only_the_batches_hit_or_waiting_for_a_rebuild_lose_their_answers(faulte
 def test_close_leaves_no_engine_process_thread_or_shared_memory(faulted):
     _, result = faulted
     left = result["left_behind"]
-    assert left["processes_at_close"] == [], left
-    assert left["processes"] == [] and left["threads"] == [] and left["shm"] == [], left
+    assert left["engines"] == 1 + MAX_REBUILDS
+    for kind in LEFTOVERS:
+        assert left[kind] == [], (kind, left)

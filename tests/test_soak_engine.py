@@ -14,7 +14,7 @@ from tests.conftest import LOOSE_SECONDS_PER_PROMPT
 
 pytestmark = pytest.mark.engine
 
-QUESTIONS, ROUNDS = 200, 4
+QUESTIONS, ROUNDS = 160, 4
 RSS_BOUND = 0.10
 
 

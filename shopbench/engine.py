@@ -297,11 +297,13 @@ def engine_processes(core_processes) -> tuple[list, list[str]]:
         except psutil.Error:
             continue
     for process in processes:
-        try:
-            shared.update(m.path for m in process.memory_maps() if m.path.startswith("/dev/shm/"))
-        except psutil.Error:
+        try:  # /proc/PID/maps, not psutil's memory_maps(): that reads smaps, slow for a large worker
+            with open(f"/proc/{process.pid}/maps", encoding="utf-8", errors="replace") as maps:
+                shared.update(line.split(None, 5)[5].strip() for line in maps
+                              if line.count(" ") >= 5 and "/dev/shm/" in line)
+        except (OSError, IndexError):
             pass
-    return processes, sorted(shared)
+    return processes, sorted(path for path in shared if path.startswith("/dev/shm/"))
 
 
 def end_processes(processes, timeout: float) -> None:
@@ -317,7 +319,19 @@ def end_processes(processes, timeout: float) -> None:
             alive.append(process)
         except psutil.Error:
             pass  # already gone (or its pid now belongs to another process)
-    psutil.wait_procs(alive, timeout=timeout)
+    ends = time.monotonic() + timeout
+    while alive and time.monotonic() < ends:
+        alive = [p for p in alive if _running(p, psutil)]
+        if alive:
+            time.sleep(0.05)
+
+
+def _running(process, psutil) -> bool:
+    """Not ended; a zombie has ended (its parent, perhaps a core killed before it, reaps it)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class EngineDead(RuntimeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import threading
 import time
 
 from .budget import BatchCost
@@ -251,7 +252,13 @@ class VllmEngine:
         own shutdown (SIGTERM, then SIGKILL after `timeout`), then SIGKILL and a bounded wait
         for any core process still there (a stopped one never acts on SIGTERM), so that a
         killed process is also reaped. A step() still waiting for the core's output is released
-        with an error. Safe to call more than once."""
+        with an error. Safe to call more than once and from several threads: a second call
+        returns once the first has finished (the keeper shuts a dead engine down in the
+        background, and close() must not return before that is done)."""
+        with self.__dict__.setdefault("_shutdown_lock", threading.Lock()):
+            self._shutdown(timeout)
+
+    def _shutdown(self, timeout: float) -> None:
         core, processes = self._core(), self.core_processes()
         self.llm = None
         if core is None:

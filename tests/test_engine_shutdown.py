@@ -93,3 +93,16 @@ def test_shutdown_ends_a_stopped_core_its_workers_and_shared_memory_and_releases
     waiting.join(5)
     assert released and isinstance(released[0], EngineDead)
     engine.shutdown()  # a second call does nothing
+
+
+def test_a_second_shutdown_returns_only_once_the_first_is_done(engine):
+    engine, core, _ = engine
+    client = engine.llm.llm_engine.engine_core
+    os.kill(core.pid, signal.SIGSTOP)  # the first shutdown then takes its whole timeout
+    first = threading.Thread(target=engine.shutdown, kwargs={"timeout": 1.0})
+    first.start()
+    while not client.shut_down:
+        time.sleep(0.01)
+    engine.shutdown()
+    assert core.exitcode is not None and not any(os.path.exists(path) for path in engine.shared_memory)
+    first.join(5)

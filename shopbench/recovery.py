@@ -186,11 +186,11 @@ class EngineKeeper:
             adopted = new is not None and not self._closed
             if adopted:
                 self.engine, self.dead = new, False
-            self._idle.set()
         if adopted:
             log.warning("engine rebuilt in %.0f s", time.monotonic() - began)
         elif new is not None:
             shutdown_within(new, SHUTDOWN_SECONDS)  # built after shutdown() was called
+        self._idle.set()
 
     def shutdown(self) -> None:
         """Shut down the engine in use and every engine given up on; bounded (see the module)."""

@@ -62,11 +62,13 @@ class ShopBenchModel:
 
     Failures cost only their own step's answers: a request that cannot be built or that the engine
     fails on gets its default answer; a failing calibration request leaves the uncalibrated pick.
-    The engine runs behind a watchdog (shopbench/recovery.py): one that dies or hangs past the
-    batch's deadline is rebuilt once with `engine_factory` before the next batch (by default a new
-    VllmEngine when the model built its own; no rebuild for an engine passed in without a
-    factory), and after that the engine is not called again: default answers, counted in
-    clock_summary()."""
+    The engine runs behind a watchdog (shopbench/recovery.py): one that vLLM reports dead (known
+    within a fraction of a second) or that hangs past the batch's deadline costs that batch its
+    answers and is rebuilt in the background with `engine_factory` (by default a new VllmEngine
+    when the model built its own; no rebuild for an engine passed in without a factory), at most
+    recovery.MAX_REBUILDS times; a batch that comes while the new engine loads waits for it at
+    most half of its time and otherwise gets default answers. All of it is counted in
+    clock_summary(). `close()` leaves no engine process behind."""
 
     def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None):
         # The track's clock runs from here: the engine's start-up counts against it.
@@ -206,6 +208,8 @@ class ShopBenchModel:
             "engine_rebuilds": self.keeper.rebuilds,
             "engine_hangs": self.keeper.hangs,
             "engine_dead_batches": self.keeper.dead_batches,
+            "engine_deaths": self.keeper.deaths,
+            "engine_rebuild_wait_batches": self.keeper.rebuild_wait_batches,
             "degenerate_answers": self.degenerate_answers,
             "task_picks": {"asked": self.task_pick.asked, "changed": self.task_pick.changed},
         }

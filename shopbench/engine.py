@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import threading
 import time
 
 from .budget import BatchCost
@@ -13,6 +14,9 @@ from .requests import Completion, Request
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+
+# seconds the engine core is given to exit on SIGTERM before it is killed (and again to be reaped)
+CORE_SHUTDOWN_SECONDS = 5.0
 
 
 def engine_kwargs(settings: Settings) -> dict:
@@ -111,6 +115,8 @@ class VllmEngine:
         self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
         self._request_ids = itertools.count()
         self.last_cost: BatchCost | None = None
+        # what shutdown() must leave nothing of, taken while the engine is whole
+        self.processes, self.shared_memory = engine_processes(self.core_processes())
 
     def sampling_params(self, request: Request):
         from vllm import SamplingParams
@@ -221,18 +227,118 @@ class VllmEngine:
         render = getattr(self.llm, "_preprocess_cmpl_one", None)
         return render(prompt) if render is not None else prompt
 
-    def shutdown(self) -> None:
-        llm, self.llm = getattr(self, "llm", None), None
-        if llm is None:
+    # --- the engine's core process(es): death, pids, shutdown ----------------------------------
+    def _core(self):
+        """vLLM's client for the engine core (SyncMPClient), or None once shut down."""
+        return getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+
+    def core_processes(self) -> list:
+        """The engine core's processes (multiprocessing.Process); [] for an in-process core."""
+        manager = getattr(getattr(self._core(), "resources", None), "engine_manager", None)
+        return list(getattr(manager, "processes", None) or [])
+
+    def is_dead(self) -> bool:
+        """Whether vLLM knows its core is gone: its monitor thread flags a core process that
+        exited at once, while a step() in flight would wait for the core's output for ever."""
+        core = self._core()
+        if core is None:
+            return self.llm is None
+        resources = getattr(core, "resources", None)
+        return bool(getattr(resources, "engine_dead", False)) or any(
+            p.exitcode is not None for p in self.core_processes())
+
+    def shutdown(self, timeout: float = CORE_SHUTDOWN_SECONDS) -> None:
+        """Stop the engine and leave no core process behind, within about 2 x `timeout`: vLLM's
+        own shutdown (SIGTERM, then SIGKILL after `timeout`), then SIGKILL and a bounded wait
+        for any core process still there (a stopped one never acts on SIGTERM), so that a
+        killed process is also reaped. A step() still waiting for the core's output is released
+        with an error. Safe to call more than once and from several threads: a second call
+        returns once the first has finished (the keeper shuts a dead engine down in the
+        background, and close() must not return before that is done)."""
+        with self.__dict__.setdefault("_shutdown_lock", threading.Lock()):
+            self._shutdown(timeout)
+
+    def _shutdown(self, timeout: float) -> None:
+        core, processes = self._core(), self.core_processes()
+        self.llm = None
+        if core is None:
             return
-        engine = getattr(llm, "llm_engine", None)
-        for target in (engine, getattr(engine, "engine_core", None)):
-            if target is not None and hasattr(target, "shutdown"):
-                try:
-                    target.shutdown()
-                    return
-                except Exception:
-                    log.exception("engine shutdown failed")
+        try:
+            core.shutdown(timeout=timeout)
+        except Exception:
+            log.exception("engine shutdown failed")
+        for process in processes:
+            try:
+                if process.is_alive():
+                    process.kill()
+                process.join(timeout)
+            except Exception:
+                log.exception("could not end the engine core process %s", process.pid)
+        # The core's own workers (a killed core cannot stop them) and the shared memory they
+        # talked through (nobody unlinks it when its owner was killed).
+        end_processes(self.processes, timeout)
+        for path in self.shared_memory:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                log.exception("could not remove the engine's shared memory %s", path)
+        waiting = getattr(core, "outputs_queue", None)
+        if waiting is not None:
+            waiting.put_nowait(EngineDead("the engine was shut down"))
+
+
+def engine_processes(core_processes) -> tuple[list, list[str]]:
+    """The engine's processes (its core processes and everything they started, as psutil
+    Processes, which know a reused pid from theirs) and the /dev/shm files they map."""
+    try:
+        import psutil
+    except ImportError:
+        return [], []
+    processes, shared = [], set()
+    for core in core_processes:
+        try:
+            root = psutil.Process(core.pid)
+            processes += [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+    for process in processes:
+        try:  # /proc/PID/maps, not psutil's memory_maps(): that reads smaps, slow for a large worker
+            with open(f"/proc/{process.pid}/maps", encoding="utf-8", errors="replace") as maps:
+                shared.update(line.split(None, 5)[5].strip() for line in maps
+                              if line.count(" ") >= 5 and "/dev/shm/" in line)
+        except (OSError, IndexError):
+            pass
+    return processes, sorted(path for path in shared if path.startswith("/dev/shm/"))
+
+
+def end_processes(processes, timeout: float) -> None:
+    """SIGKILL each process still running, then wait for them together, at most `timeout`."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    alive = []
+    for process in processes:
+        try:
+            process.kill()
+            alive.append(process)
+        except psutil.Error:
+            pass  # already gone (or its pid now belongs to another process)
+    ends = time.monotonic() + timeout
+    while alive and time.monotonic() < ends:
+        alive = [p for p in alive if _running(p, psutil)]
+        if alive:
+            time.sleep(0.05)
+
+
+def _running(process, psutil) -> bool:
+    """Not ended; a zombie has ended (its parent, perhaps a core killed before it, reaps it)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class EngineDead(RuntimeError):

@@ -1,17 +1,33 @@
-"""The engine behind a watchdog, rebuilt once when it dies.
+"""The engine behind a watchdog, rebuilt in the background when it dies.
 
-`EngineKeeper.generate(requests, deadline)` runs the engine's call in a worker thread and waits
-for it until the deadline plus a grace (`grace` seconds, a share of what the evaluator allows the
-batch beyond the deadline). An engine call that raises (vLLM's EngineDeadError, or a batch whose
-one-by-one retries all failed: engine.EngineDead) or that has not returned by then (a hung
-`step()`) marks the engine dead: the call's requests come back as None (default answers), the
-hung call is left to its thread, and the engine is never called again. Before the next call the
-keeper shuts it down (best effort, bounded by SHUTDOWN_SECONDS) and builds a new one with its
-factory, once per run; a keeper without a factory, or whose rebuilt engine dies too, answers
-None from then on without calling any engine.
+`EngineKeeper.generate(requests, deadline, grace)` runs the engine's call in a worker thread and
+waits for it until the deadline plus a grace (at least `min_grace` seconds). The engine is dead
+when
+- the call raises (vLLM's EngineDeadError, or engine.EngineDead: a batch whose one-by-one
+  retries all failed);
+- the engine says so while the call runs (`engine.is_dead()`, asked every POLL_SECONDS): vLLM
+  knows at once that its core process exited, while the call itself would wait for the core's
+  output until the deadline;
+- the call has not returned by the deadline plus the grace (a hung core), counted in `hangs`.
+The call's requests then come back as None (default answers), a call still blocked is left to
+its thread (the engine's shutdown releases it) and that engine is never called again.
 
-Counted for the report: `rebuilds`, `hangs`, `dead_batches` (calls answered None because the
-engine died during them or was dead already)."""
+A rebuild starts in a background thread as soon as an engine is found dead, `max_rebuilds` times
+per run at most: the thread shuts the dead engine down (bounded: `shutdown_within`) and builds a
+new one with the factory. A call that comes while the new engine loads waits for it at most
+REBUILD_WAIT_SHARE of the time left to its deadline and then answers None: no call waits for a
+rebuild longer than its own limit allows, however long the load takes, and the run does not
+race through its questions with defaults while the engine loads either. Once the rebuilds are
+spent (or without a factory, or when the factory fails) every call answers None without calling
+an engine.
+
+`shutdown()` shuts down the engine in use and every engine given up on; a rebuild still loading
+is waited for at most SHUTDOWN_SECONDS, after which its thread shuts the new engine down as soon
+as it is built.
+
+Counted for the report: `rebuilds` (started), `hangs`, `deaths` (engines found dead),
+`dead_batches` (calls answered None because the engine died during them, was dead, or was still
+being rebuilt) and, of those, `rebuild_wait_batches` (calls that came while a rebuild loaded)."""
 
 from __future__ import annotations
 
@@ -22,20 +38,36 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-MAX_REBUILDS = 1
+# A second death may be bad luck (a stray kill, one prompt that broke the engine); after a third
+# the engine is not to be trusted on this machine, and each rebuild costs its load time.
+MAX_REBUILDS = 2
 SHUTDOWN_SECONDS = 30.0
 MIN_GRACE = 0.5  # seconds past the deadline an engine call may take before it is thought hung
+POLL_SECONDS = 0.1  # how often a running call asks the engine whether it is dead
+# share of the time left to a call's deadline that it waits for an engine being rebuilt; the
+# rest is left to generate with the new engine if it came up in time
+REBUILD_WAIT_SHARE = 0.5
 
 
 class EngineKeeper:
-    def __init__(self, engine, factory: Callable[[], object] | None = None, min_grace: float = MIN_GRACE):
+    def __init__(self, engine, factory: Callable[[], object] | None = None, min_grace: float = MIN_GRACE,
+                 max_rebuilds: int = MAX_REBUILDS):
         self.engine = engine
         self.factory = factory
         self.min_grace = min_grace
+        self.max_rebuilds = max_rebuilds
         self.dead = False
         self.rebuilds = 0
         self.hangs = 0
+        self.deaths = 0
         self.dead_batches = 0
+        self.rebuild_wait_batches = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()  # set while no rebuild is loading
+        self._idle.set()
+        self._rebuild_thread: threading.Thread | None = None
+        self._retired: list = []  # engines given up on, shut down again at the end
+        self._closed = False
 
     # The engine's face, for the model and the calibration.
     @property
@@ -51,18 +83,31 @@ class EngineKeeper:
         return None if self.dead else getattr(self.engine, "last_cost", None)
 
     @property
+    def rebuilding(self) -> bool:
+        return not self._idle.is_set()
+
+    @property
     def usable(self) -> bool:
-        """Whether a call would reach an engine (rebuilding a dead one first if it still may)."""
-        return not self.dead or (self.factory is not None and self.rebuilds < MAX_REBUILDS)
+        """Whether a call would reach an engine now or once the rebuild (running or to come) is done."""
+        return not self.dead or self.rebuilding or self._may_rebuild()
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> bool:
+        """Block until no rebuild is loading (benchmarks and tests); whether that is so."""
+        return self._idle.wait(timeout)
 
     def generate(self, requests: list, deadline: float | None = None, grace: float | None = None) -> list:
-        """The engine's completions; None for every request when the engine is dead, dies or hangs."""
+        """The engine's completions; None for every request when the engine is dead, dies, hangs
+        or is still being rebuilt."""
         if not requests:
             return []
-        if self.dead:
-            self._rebuild()
+        if self.dead and not self.rebuilding:
+            self._start_rebuild()
+        if self.dead and self.rebuilding:
+            left = None if deadline is None else max(0.0, deadline - self.clock())
+            self._idle.wait(None if left is None else left * REBUILD_WAIT_SHARE)
         if self.dead:
             self.dead_batches += 1
+            self.rebuild_wait_batches += self.rebuilding
             return [None] * len(requests)
         engine = self.engine
         wait = None
@@ -80,38 +125,96 @@ class EngineKeeper:
                 done.set()
 
         threading.Thread(target=call, name="shopbench-engine-call", daemon=True).start()
-        if not done.wait(wait):
-            self.hangs += 1
-            self._died(f"the engine call has not returned {wait:.1f} s after it started")
-            return [None] * len(requests)
+        ends = None if wait is None else time.monotonic() + wait
+        while not done.wait(POLL_SECONDS if ends is None else max(0.0, min(POLL_SECONDS, ends - time.monotonic()))):
+            if _says_dead(engine):
+                self._died(engine, "the engine reports its core dead")
+                return [None] * len(requests)
+            if ends is not None and time.monotonic() >= ends:
+                self.hangs += 1
+                self._died(engine, f"the engine call has not returned {wait:.1f} s after it started")
+                return [None] * len(requests)
         if "error" in outcome:
             error = outcome["error"]
-            self._died(f"the engine failed: {type(error).__name__}: {error}")
+            self._died(engine, f"the engine failed: {type(error).__name__}: {error}")
             return [None] * len(requests)
         results = list(outcome.get("results") or [])
         return (results + [None] * len(requests))[: len(requests)]
 
-    def _died(self, why: str) -> None:
-        self.dead = True
+    def _died(self, engine, why: str) -> None:
         self.dead_batches += 1
-        then = "it is rebuilt before the next batch" if self.usable else "default answers from now on"
+        with self._lock:
+            if engine is not self.engine or self.dead:
+                return
+            self.dead = True
+            self.deaths += 1
+        then = "it is rebuilt in the background" if self._may_rebuild() else "default answers from now on"
         log.error("engine dead (%s); %s", why, then)
+        self._start_rebuild()
 
-    def _rebuild(self) -> None:
-        if not self.usable:
-            return
-        self.rebuilds += 1
-        shutdown_within(self.engine, SHUTDOWN_SECONDS)
+    def _may_rebuild(self) -> bool:
+        return self.factory is not None and self.rebuilds < self.max_rebuilds and not self._closed
+
+    def _start_rebuild(self) -> None:
+        with self._lock:
+            if not self.dead or self.rebuilding:
+                return
+            old = self.engine
+            first = not any(old is engine for engine in self._retired)
+            if first:
+                self._retired.append(old)
+            if not self._may_rebuild():
+                if first:  # no new engine, but the dead one's processes still go now, not at the end
+                    threading.Thread(target=shutdown_within, args=(old, SHUTDOWN_SECONDS),
+                                     name="shopbench-engine-shutdown-dead", daemon=True).start()
+                return
+            self.rebuilds += 1
+            self._idle.clear()
+            self._rebuild_thread = threading.Thread(target=self._rebuild, args=(old,),
+                                                    name="shopbench-engine-rebuild", daemon=True)
+            self._rebuild_thread.start()
+
+    def _rebuild(self, old) -> None:
+        began = time.monotonic()
+        new = None
         try:
-            self.engine = self.factory()
+            shutdown_within(old, SHUTDOWN_SECONDS)  # the new engine needs the old one's memory
+            new = self.factory()
         except Exception:
-            log.exception("the engine could not be rebuilt; default answers from now on")
-            return
-        self.dead = False
-        log.warning("engine rebuilt")
+            log.exception("the engine could not be rebuilt")
+        with self._lock:
+            adopted = new is not None and not self._closed
+            if adopted:
+                self.engine, self.dead = new, False
+        if adopted:
+            log.warning("engine rebuilt in %.0f s", time.monotonic() - began)
+        elif new is not None:
+            shutdown_within(new, SHUTDOWN_SECONDS)  # built after shutdown() was called
+        self._idle.set()
 
     def shutdown(self) -> None:
-        shutdown_within(self.engine, SHUTDOWN_SECONDS)
+        """Shut down the engine in use and every engine given up on; bounded (see the module)."""
+        with self._lock:
+            self._closed = True
+            rebuild = self._rebuild_thread
+        if rebuild is not None and rebuild.is_alive():
+            rebuild.join(SHUTDOWN_SECONDS)
+            if rebuild.is_alive():
+                log.warning("the engine being rebuilt is still loading; it is shut down once built")
+        with self._lock:
+            engines = [*self._retired, self.engine]
+        for number, engine in enumerate(engines):
+            if not any(engine is other for other in engines[:number]):
+                shutdown_within(engine, SHUTDOWN_SECONDS)
+
+
+def _says_dead(engine) -> bool:
+    is_dead = getattr(engine, "is_dead", None)
+    try:
+        return bool(is_dead()) if is_dead is not None else False
+    except Exception:
+        log.exception("could not ask the engine whether it is dead")
+        return False
 
 
 def shutdown_within(engine, seconds: float) -> None:

@@ -10,9 +10,16 @@ Every request, constrained or not, also passes `constraints.FiniteGuard`: a row 
 turned NaN or +inf is ended. vLLM 0.32 asks `new_req_logits_processor` about every request but
 applies nothing to one it answers None for (an unconstrained request), while `apply` runs on
 the whole batch at every step; so the guard runs there, after the per-request constraints, once
-per step for all rows rather than in a per-row Python loop."""
+per step for all rows rather than in a per-row Python loop.
+
+An exception inside the processor would reach vLLM's engine core, which dies of it and takes
+every request in flight with it. So a request whose constraint cannot be read or built, or whose
+state machine raises at a step, is ended instead (end of sequence only, from that step on): it
+costs that one answer (the default), logged in the engine's process, and the engine lives on."""
 
 from __future__ import annotations
+
+import logging
 
 import torch
 from vllm.v1.sample.logits_processor import AdapterLogitsProcessor
@@ -20,6 +27,8 @@ from vllm.v1.sample.logits_processor import AdapterLogitsProcessor
 from .constraints import Choice, Cite, Constraint, FiniteGuard, NumberList, TokenTable, build
 
 EXTRA_ARGS_KEY = "shopbench_constraint"
+
+log = logging.getLogger(__name__)
 
 
 def to_extra_args(constraint: Constraint | None) -> dict | None:
@@ -76,7 +85,31 @@ class ShopBenchLogitsProcessor(AdapterLogitsProcessor):
         return False
 
     def new_req_logits_processor(self, params):
-        return build(from_extra_args(params.extra_args), self.table)
+        try:
+            constraint = build(from_extra_args(params.extra_args), self.table)
+        except Exception:
+            log.exception("a request's constraint could not be built; the request is ended")
+            return self._ending()
+        return None if constraint is None else self._guarded(constraint)
+
+    def _ending(self):
+        def ended(prompt_ids, output_ids, logits):
+            return self.guard.ended(logits)
+        return ended
+
+    def _guarded(self, constraint):
+        """The constraint, with a step that raises ending its request instead of the engine."""
+        failed = []
+
+        def step(prompt_ids, output_ids, logits):
+            if not failed:
+                try:
+                    return constraint(prompt_ids, output_ids, logits)
+                except Exception:
+                    log.exception("a request's constraint failed at a step; the request is ended")
+                    failed.append(True)
+            return self.guard.ended(logits)
+        return step
 
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
         return self.guard(super().apply(logits))

@@ -163,8 +163,10 @@ def test_a_failing_calibration_request_keeps_the_batch(proxy_tokenizer, cpu_sett
     assert model.batch_predict({"prompt": [MC, MC]}, True) == ["2", "2"]  # the uncalibrated pick
 
 
-# ------------------------------------------------------------------------ a dead engine, rebuilt once
-def test_a_dead_engine_is_rebuilt_once_then_not_called(proxy_tokenizer, cpu_settings):
+# ------------------------------------------------------------------------ a dead engine, rebuilt
+def test_a_dead_engine_is_rebuilt_a_few_times_then_not_called(proxy_tokenizer, cpu_settings):
+    from shopbench.recovery import MAX_REBUILDS
+
     built = []
 
     def factory():
@@ -173,11 +175,106 @@ def test_a_dead_engine_is_rebuilt_once_then_not_called(proxy_tokenizer, cpu_sett
 
     first = StubEngine(proxy_tokenizer, "1", fail_batches=True)
     model = ShopBenchModel(cpu_settings, engine=first, engine_factory=factory)
-    for _ in range(4):
+    for _ in range(MAX_REBUILDS + 3):
         assert model.batch_predict({"prompt": [MC, MC]}, True) == ["0", "0"]
-    assert len(built) == 1 and first.calls == [2] and built[0].calls == [2]  # never asked again
+    assert len(built) == MAX_REBUILDS and first.calls == [2]
+    assert all(engine.calls == [2] for engine in built)  # a dead engine is never asked again
     summary = model.clock_summary()
-    assert summary["engine_rebuilds"] == 1 and summary["engine_dead_batches"] == 4
+    assert summary["engine_rebuilds"] == MAX_REBUILDS and summary["engine_deaths"] == MAX_REBUILDS + 1
+    assert summary["engine_dead_batches"] == MAX_REBUILDS + 3
+
+
+class DiesInside(StubEngine):
+    """A call that blocks (as a step() waiting for a killed vLLM core's output does) while the
+    engine reports itself dead soon after the call starts."""
+
+    def __init__(self, tokenizer):
+        super().__init__(tokenizer, "1")
+        self.release, self.started = threading.Event(), None
+
+    def generate(self, requests, deadline=None):
+        self.started = time.monotonic()
+        self.release.wait()
+        return [Completion("1", 1) for _ in requests]
+
+    def is_dead(self):
+        return self.started is not None and time.monotonic() - self.started > 0.1
+
+    def shutdown(self):
+        self.release.set()
+
+
+def test_a_dead_core_is_known_at_once_not_at_the_deadline(proxy_tokenizer, cpu_settings):
+    dying = DiesInside(proxy_tokenizer)
+    model = ShopBenchModel(cpu_settings, engine=dying, engine_factory=lambda: StubEngine(proxy_tokenizer, "2"))
+    start = time.monotonic()
+    assert model.batch_predict({"prompt": [MC, MC]}, True) == ["0", "0"]
+    assert time.monotonic() - start < 2.0  # the deadline is 16 s away
+    assert model.keeper.wait_for_rebuild(5.0)
+    assert model.batch_predict({"prompt": [MC]}, True) == ["2"]
+    assert dying.release.is_set()  # the dead engine was shut down, its blocked call released
+    summary = model.clock_summary()
+    assert summary["engine_deaths"] == 1 and summary["engine_hangs"] == 0 and summary["engine_rebuilds"] == 1
+
+
+def test_no_call_waits_for_a_slow_rebuild_past_its_limit(proxy_tokenizer, cpu_settings):
+    from dataclasses import replace
+
+    from shopbench.settings import ClockSettings
+
+    loading = threading.Event()
+
+    def slow_factory():
+        loading.wait(10.0)  # a load far longer than any call's limit
+        return StubEngine(proxy_tokenizer, "2")
+
+    limit = 0.2  # seconds per prompt
+    settings = replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=limit))
+    model = ShopBenchModel(settings, engine=StubEngine(proxy_tokenizer, fail_batches=True), engine_factory=slow_factory)
+    try:
+        for _ in range(4):
+            start = time.monotonic()
+            assert model.batch_predict({"prompt": [MC, MC]}, True) == ["0", "0"]
+            assert time.monotonic() - start < 2 * limit
+        assert model.keeper.rebuilding
+        loading.set()
+        assert model.keeper.wait_for_rebuild(5.0)
+        assert model.batch_predict({"prompt": [MC]}, True) == ["2"]
+        summary = model.clock_summary()
+        assert summary["engine_rebuild_wait_batches"] == 3 and summary["engine_dead_batches"] == 4
+    finally:
+        loading.set()
+
+
+class Closable(StubEngine):
+    def __init__(self, tokenizer, text=""):
+        super().__init__(tokenizer, text)
+        self.shut = False
+
+    def shutdown(self):
+        self.shut = True
+
+
+def test_close_during_a_rebuild_shuts_the_new_engine_down_once_built(proxy_tokenizer, cpu_settings, monkeypatch):
+    from shopbench import recovery
+
+    monkeypatch.setattr(recovery, "SHUTDOWN_SECONDS", 0.1)
+    loading, built = threading.Event(), []
+
+    def slow_factory():
+        loading.wait(10.0)
+        built.append(Closable(proxy_tokenizer, "2"))
+        return built[-1]
+
+    first = Closable(proxy_tokenizer)
+    first.fail_batches = True
+    model = ShopBenchModel(cpu_settings, engine=first, engine_factory=slow_factory)
+    model.batch_predict({"prompt": [MC]}, True)
+    model.close()
+    assert first.shut and not built
+    loading.set()
+    assert model.keeper.wait_for_rebuild(5.0)
+    assert built and built[0].shut and model.keeper.dead
 
 
 def test_a_rebuilt_engine_answers(proxy_tokenizer, cpu_settings):
@@ -219,9 +316,56 @@ def test_a_hung_engine_call_is_given_up_on_in_time_and_rebuilt(proxy_tokenizer, 
         answers = model.batch_predict({"prompt": [MC, MC]}, True)
         assert time.monotonic() - start < 0.5
         assert answers == ["0", "0"] and all(is_well_formed(a, MC_SPEC) for a in answers)
-        assert model.batch_predict({"prompt": [MC]}, True) == ["2"]  # rebuilt before the next batch
+        assert model.keeper.wait_for_rebuild(5.0)
+        assert model.batch_predict({"prompt": [MC]}, True) == ["2"]
         assert hung.shut
         summary = model.clock_summary()
         assert summary["engine_hangs"] == 1 and summary["engine_rebuilds"] == 1
     finally:
         hung.release.set()
+
+
+# ------------------------------------------------------------- the logits processor never raises
+@pytest.fixture(scope="module")
+def processor():
+    from types import SimpleNamespace
+
+    import torch
+
+    from shopbench.proxy import proxy_model_dir
+    from shopbench.vllm_processor import ShopBenchLogitsProcessor
+
+    config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))
+    return ShopBenchLogitsProcessor(config, torch.device("cpu"), False)
+
+
+def test_a_constraint_the_processor_cannot_build_ends_its_request(processor):
+    import torch
+    from vllm import SamplingParams
+
+    from shopbench.vllm_processor import EXTRA_ARGS_KEY
+
+    step = processor.new_req_logits_processor(SamplingParams(extra_args={EXTRA_ARGS_KEY: {"kind": "bogus"}}))
+    row = step([1, 2], [], torch.zeros(max(processor.table.eos_ids) + 8))
+    allowed = set(torch.nonzero(row > float("-inf")).flatten().tolist())
+    assert allowed and allowed <= set(processor.table.eos_ids)
+
+
+def test_a_constraint_that_fails_at_a_step_ends_its_request(processor):
+    import torch
+
+    calls = []
+
+    def breaks_on_second_step(prompt_ids, output_ids, logits):
+        calls.append(len(output_ids))
+        if len(calls) == 2:
+            raise IndexError("state machine out of step")
+        return logits
+
+    step = processor._guarded(breaks_on_second_step)
+    logits = torch.zeros(max(processor.table.eos_ids) + 8)
+    assert step([1], [], logits) is logits
+    for output in ([5], [5, 6]):  # the failing step and every one after it
+        allowed = set(torch.nonzero(step([1], output, logits) > float("-inf")).flatten().tolist())
+        assert allowed <= set(processor.table.eos_ids)
+    assert calls == [0, 1]  # not asked again once it failed

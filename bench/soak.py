@@ -1,0 +1,139 @@
+"""A long run on the CPU profile: thousands of questions of our own making (bench/synthetic.py)
+through the evaluator's call pattern, watching what only shows after thousands of questions.
+
+    .venv/bin/python -m bench.soak [--questions 5000] [--rounds 10] [--seed 0] [--json OUT.json]
+
+The rows are answered in `rounds` equal rounds, each driven exactly as the evaluator drives a
+run (shopbench.evaluation.run_model: grouped by task type, batches of get_batch_size()), so
+every round has the same mix and rounds can be compared. After each round: resident memory of
+this process plus its engine's processes, open file descriptors, threads and child processes,
+and the round's throughput (questions per second, overall and free text alone). Verdict: the
+last round against the first (the first 10 % of the run with 10 rounds), each within BOUNDS.
+Every answer is checked well-formed for its row."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+
+# How far the end of the run may drift from the first round before it counts as a leak or a sag.
+# Memory: the engine's caches fill during the first round; what grows after that is a leak.
+# Throughput: a shared 2-core machine varies by about 10 % from minute to minute.
+BOUNDS = {"rss_growth": 0.05, "throughput_drop": 0.15, "fds_growth": 4, "threads_growth": 2}
+
+
+def resources() -> dict:
+    """Resident memory (bytes) of this process and every descendant (the engine's core),
+    open file descriptors and threads of this process, and the number of descendants."""
+    import psutil
+
+    me = psutil.Process()
+    children = me.children(recursive=True)
+    rss = me.memory_info().rss
+    for child in children:
+        try:
+            rss += child.memory_info().rss
+        except psutil.Error:
+            pass  # ended between the listing and the reading
+    return {"rss": rss, "fds": me.num_fds(), "threads": me.num_threads(), "children": len(children)}
+
+
+def soak(model, rows: list[dict], rounds: int) -> dict:
+    """Run rows through the model in `rounds` equal rounds; per-round figures and the verdict."""
+    from shopbench.evaluation import run_model
+    from shopbench.spec import TaskSpec, TaskType
+    from shopbench.task_types import is_well_formed
+
+    size = max(1, len(rows) // rounds)
+    records, malformed = [], 0
+    for number in range(rounds):
+        part = rows[number * size:(number + 1) * size]
+        began = time.perf_counter()
+        generation = run_model(model, part, progress=False)
+        seconds = time.perf_counter() - began
+        for row, answer in zip(part, generation.outputs):
+            malformed += not is_well_formed(answer, _spec(row, TaskSpec, TaskType))
+        free = generation.timing.get("generation")
+        records.append({
+            "round": number + 1, "questions": len(part), "seconds": seconds,
+            "questions_per_second": len(part) / seconds,
+            "free_text_questions_per_second": free.questions / free.seconds if free and free.seconds else None,
+            **resources(),
+        })
+        print(json.dumps(records[-1]), flush=True)
+    return {"rounds": records, "malformed_answers": malformed, "verdict": verdict(records),
+            "clock": model.clock_summary()}
+
+
+def verdict(records: list[dict]) -> dict:
+    """The last round against the first: growth, drop, and whether each is within BOUNDS."""
+    first, last = records[0], records[-1]
+    figures = {
+        "rss_growth": last["rss"] / first["rss"] - 1,
+        "throughput_drop": 1 - last["questions_per_second"] / first["questions_per_second"],
+        "fds_growth": last["fds"] - first["fds"],
+        "threads_growth": last["threads"] - first["threads"],
+        "children_growth": last["children"] - first["children"],
+    }
+    if first["free_text_questions_per_second"] and last["free_text_questions_per_second"]:
+        figures["free_text_throughput_drop"] = (
+            1 - last["free_text_questions_per_second"] / first["free_text_questions_per_second"])
+    within = {key: figures[key] <= bound for key, bound in BOUNDS.items()}
+    within["children_growth"] = figures["children_growth"] <= 0
+    return {"figures": figures, "within": within, "bounds": BOUNDS, "ok": all(within.values())}
+
+
+def _spec(row, TaskSpec, TaskType):
+    """What an answer must fit, read off the generated row (its options or items are numbered)."""
+    task_type, prompt = TaskType(row["task_type"]), row["input_field"]
+    numbers = [int(line.split(".", 1)[0]) for line in prompt.splitlines() if line.split(".", 1)[0].isdigit()]
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return TaskSpec(task_type, options=tuple(numbers))
+    if task_type is TaskType.RANKING:
+        return TaskSpec(task_type, items=tuple(numbers))
+    if task_type is TaskType.RETRIEVAL:
+        return TaskSpec(task_type, items=tuple(numbers), k=3)
+    return TaskSpec(task_type)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seconds-per-prompt", type=float, default=None,
+                        help="the per-call limit (default: the CPU profile's)")
+    parser.add_argument("--json", default=None, help="write the figures here")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, os.getcwd())
+    from bench.synthetic import synthetic_rows
+    from models.shopbench_model import ShopBenchModel
+    from shopbench.settings import load_settings
+
+    settings = load_settings(profile="cpu")
+    if args.seconds_per_prompt:
+        settings = replace(settings, clock=replace(settings.clock, seconds_per_prompt=args.seconds_per_prompt))
+    rows = synthetic_rows(args.questions, args.seed)
+    began = time.perf_counter()
+    model = ShopBenchModel(settings)
+    load_seconds = time.perf_counter() - began
+    try:
+        result = soak(model, rows, args.rounds)
+    finally:
+        model.close()
+    time.sleep(1.0)
+    result.update(questions=len(rows), load_seconds=load_seconds, after_close=resources())
+    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=2))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    return 0 if result["verdict"]["ok"] and not result["malformed_answers"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,6 +2,7 @@
 through the evaluator's call pattern, watching what only shows after thousands of questions.
 
     .venv/bin/python -m bench.soak [--questions 5000] [--rounds 10] [--seed 0] [--json OUT.json]
+        [--memory-utilization 0.15] [--seconds-per-prompt S]
 
 The rows are answered in `rounds` equal rounds, each driven exactly as the evaluator drives a
 run (shopbench.evaluation.run_model: grouped by task type, batches of get_batch_size()), so
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from dataclasses import replace
 
@@ -107,10 +106,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds-per-prompt", type=float, default=None,
                         help="the per-call limit (default: the CPU profile's)")
+    parser.add_argument("--memory-utilization", type=float, default=None,
+                        help="share of host memory for the KV cache (default: the CPU profile's)")
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, os.getcwd())
     from bench.synthetic import synthetic_rows
     from models.shopbench_model import ShopBenchModel
     from shopbench.settings import load_settings
@@ -118,6 +118,8 @@ def main(argv=None) -> int:
     settings = load_settings(profile="cpu")
     if args.seconds_per_prompt:
         settings = replace(settings, clock=replace(settings.clock, seconds_per_prompt=args.seconds_per_prompt))
+    if args.memory_utilization:
+        settings = replace(settings, memory_utilization=args.memory_utilization)
     rows = synthetic_rows(args.questions, args.seed)
     began = time.perf_counter()
     model = ShopBenchModel(settings)

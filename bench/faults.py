@@ -240,4 +240,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from shopbench.recovery import exit_on_terminate
+
+    exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     raise SystemExit(main())

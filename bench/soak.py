@@ -26,19 +26,22 @@ BOUNDS = {"rss_growth": 0.05, "throughput_drop": 0.15, "fds_growth": 4, "threads
 
 
 def resources() -> dict:
-    """Resident memory (bytes) of this process and every descendant (the engine's core),
-    open file descriptors and threads of this process, and the number of descendants."""
+    """Resident memory (bytes) of this process and every descendant (the engine's core and its
+    workers), in all and by process name (where it grows), open file descriptors and threads of
+    this process, and the number of descendants."""
     import psutil
 
     me = psutil.Process()
     children = me.children(recursive=True)
-    rss = me.memory_info().rss
+    by_process = {"driver": me.memory_info().rss}
     for child in children:
         try:
-            rss += child.memory_info().rss
+            name = child.name()
+            by_process[name] = by_process.get(name, 0) + child.memory_info().rss
         except psutil.Error:
             pass  # ended between the listing and the reading
-    return {"rss": rss, "fds": me.num_fds(), "threads": me.num_threads(), "children": len(children)}
+    return {"rss": sum(by_process.values()), "rss_by_process": by_process, "fds": me.num_fds(),
+            "threads": me.num_threads(), "children": len(children)}
 
 
 def soak(model, rows: list[dict], rounds: int) -> dict:
@@ -81,6 +84,9 @@ def verdict(records: list[dict]) -> dict:
     if first["free_text_questions_per_second"] and last["free_text_questions_per_second"]:
         figures["free_text_throughput_drop"] = (
             1 - last["free_text_questions_per_second"] / first["free_text_questions_per_second"])
+    if "rss_by_process" in first and "rss_by_process" in last:  # where the memory went, unjudged
+        figures["rss_growth_by_process"] = {name: last["rss_by_process"].get(name, 0) / rss - 1
+                                            for name, rss in first["rss_by_process"].items() if rss}
     within = {key: figures[key] <= bound for key, bound in BOUNDS.items()}
     within["children_growth"] = figures["children_growth"] <= 0
     return {"figures": figures, "within": within, "bounds": BOUNDS, "ok": all(within.values())}
@@ -138,4 +144,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from shopbench.recovery import exit_on_terminate
+
+    exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     raise SystemExit(main())

@@ -1,8 +1,8 @@
 """Synthesis throughput and acceptance.
 
   python -m bench.synth_throughput validators                 # fake generator: every bad kind rejected
-  /tmp/engine_slot.sh python -m bench.synth_throughput inprocess --rows 24
-  /tmp/engine_slot.sh python -m bench.synth_throughput ray --actors 1 --rows 24
+  python -m bench.synth_throughput inprocess --rows 24
+  python -m bench.synth_throughput ray --actors 1 --rows 24      # or --actors 2
   python -m bench.synth_throughput naive --rows 24            # Hugging Face generate, one prompt at a time
 
 Input: a build of the hand-written fixtures (tests/fixtures/build_config.yaml), made once in
@@ -10,7 +10,7 @@ Input: a build of the hand-written fixtures (tests/fixtures/build_config.yaml), 
 CPU proxy and print rows/s (jobs answered and checked per second, engine start excluded for
 in-process, included for Ray as a user sees it), tokens/s and acceptance per operation. `naive`
 answers the same prompts with transformers' generate, one at a time, unconstrained.
-Two Ray actors hold two engines: run that only where both engine slots are free."""
+Two Ray actors hold two engines: run that on a machine no other engine shares."""
 
 from __future__ import annotations
 
@@ -155,4 +155,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from shopbench.recovery import exit_on_terminate
+
+    exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     main()

@@ -32,11 +32,32 @@ being rebuilt) and, of those, `rebuild_wait_batches` (calls that came while a re
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+
+
+def exit_on_terminate() -> None:
+    """Make SIGTERM (a `timeout`, a cancelled job, `kill`) end this process as Ctrl-C does, by an
+    exception, so that `finally` blocks close the engine and save what was done. Python's
+    default dies on the spot and leaves vLLM's core process running, with its memory and cores.
+
+    For the package's own entry points only: a harness that loads the model class keeps its
+    signals. Nothing changes where a handler is already set or off the main thread; a second
+    SIGTERM kills at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
 
 # A second death may be bad luck (a stray kill, one prompt that broke the engine); after a third
 # the engine is not to be trusted on this machine, and each rebuild costs its load time.

@@ -4,6 +4,7 @@ kept rows must equal the one-machine run's."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -46,3 +47,35 @@ def test_vllm_engine_answers_with_a_seed_per_prompt_and_rejects_long_prompts(eng
     summary = synthesise(cfg, tmp_path / "out", engine=engine)
     assert summary["jobs"] == sum(op["asked"] for op in summary["by_operation"].values()) > 0
     assert Path(summary["report"]["markdown"]).is_file()
+
+
+def test_local_cpu_actors_get_disjoint_cores_and_a_restarted_actor_gets_one_back(monkeypatch):
+    from collections import deque
+
+    from shopbench.data.synth.ray_engine import claim_cores, core_shares
+
+    assert core_shares([0, 1, 2, 3, 4], 2) == [[0, 1], [2, 3]]
+    assert core_shares([0, 1], 2) == [[0], [1]]
+    assert core_shares([0, 1], 1) == [] and core_shares([0], 2) == []  # one engine, or too few cores
+
+    class Slots:  # the FIFO part of ray.util.queue.Queue
+        def __init__(self, items):
+            self.items = deque(items)
+
+        def get(self, timeout):
+            return self.items.popleft()
+
+        def put(self, item):
+            self.items.append(item)
+
+    pinned = []
+    monkeypatch.setattr("os.sched_setaffinity", lambda pid, cores: pinned.append(list(cores)))
+    slots = Slots(core_shares([0, 1, 2, 3], 2))
+    bindings = []
+    for _ in range(3):  # two actors, then one that Ray restarted
+        monkeypatch.delenv("VLLM_CPU_OMP_THREADS_BIND", raising=False)
+        monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(pinned[-1]) if pinned else {0, 1, 2, 3})
+        claim_cores(slots, 2)
+        bindings.append(os.environ["VLLM_CPU_OMP_THREADS_BIND"])
+    assert pinned == [[0, 1], [2, 3], [0, 1]]
+    assert bindings == ["0|1", "2|3", "0|1"]  # tensor parallelism 2 inside each actor's share

@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--force", action="store_true", help="replace an earlier finished output in --out")
     args = parser.parse_args(argv)
     if args.command == "synth":
+        if argv is None:  # run as a program, not called: a SIGTERM closes the engine
+            from shopbench.recovery import exit_on_terminate
+
+            exit_on_terminate()
         return synth_main(args)
     try:
         config = load_config(args.config)

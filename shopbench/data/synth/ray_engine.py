@@ -16,13 +16,51 @@ from .engines import EngineFailure, Sampling, SynthOutput, SynthPrompt
 LOCAL_OBJECT_STORE = 300 * 1024 * 1024  # prompts and texts are small; Ray's default takes 30% of RAM
 
 
+def core_shares(cores: list[int], actors: int) -> list[list[int]]:
+    """Disjoint runs of this machine's cores, one per actor, or none when there are too few.
+
+    vLLM-CPU binds each engine's threads to every core of the node; two engines on one machine
+    then spin on the same cores and each step takes many times as long."""
+    share = len(cores) // actors
+    if actors < 2 or share < 1:
+        return []
+    return [cores[i * share:(i + 1) * share] for i in range(actors)]
+
+
+def claim_cores(slots, workers: int) -> None:
+    """Pin this actor (and the engine processes it starts) to the next share of cores."""
+    if slots is None:
+        return
+    from shopbench.engine import cpu_binding
+
+    cores = slots.get(timeout=60)
+    slots.put(cores)  # back in the rotation, for an actor Ray restarts
+    os.sched_setaffinity(0, cores)
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", cpu_binding(workers))
+
+
+def _close(iterator) -> None:
+    """End a Ray Data iterator while Ray is up: as it ends it reports to Ray's stats actor."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
 class _EngineActor:
     """One engine per actor, built once; called with a batch of prompt records (a dict of columns)."""
 
-    def __init__(self, inner: dict, sampling: dict):
+    def __init__(self, inner: dict, sampling: dict, slots=None):
         from .engines import make_generator
 
+        claim_cores(slots, int(inner.get("tensor_parallel_size", 1)))
         self.generator = make_generator(inner, Sampling(**sampling))
+
+    def __del__(self):
+        # Ray Data deletes the UDF when it lets a finished actor go: the engine is shut down then,
+        # or its core's /dev/shm queues outlive the actor's processes.
+        generator = getattr(self, "generator", None)
+        if generator is not None:
+            generator.close()
 
     def __call__(self, batch: dict) -> dict:
         prompts = [SynthPrompt(id=str(batch["id"][i]), text=str(batch["text"][i]), seed=int(batch["seed"][i]),
@@ -82,18 +120,24 @@ class RayGenerator:
         if not items:
             return
         context = ray.data.DataContext.get_current()
+        slots = self.core_slots()
         context.execution_options.preserve_order = True  # answers come back in plan order
+        constructor = {"inner": self.inner, "sampling": asdict(self.sampling), "slots": slots}
         dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items) // self.batch_size)).map_batches(
-            _EngineActor, fn_constructor_kwargs={"inner": self.inner, "sampling": asdict(self.sampling)},
-            batch_size=self.batch_size, concurrency=self.actors, num_cpus=self.num_cpus,
+            _EngineActor, fn_constructor_kwargs=constructor,
+            batch_size=self.batch_size, compute=ray.data.ActorPoolStrategy(size=self.actors), num_cpus=self.num_cpus,
             num_gpus=self.num_gpus or None, batch_format="numpy")
         pending: list[SynthOutput] = []
         sizes_left = iter(sizes)
         want = next(sizes_left)
+        rows, seen = iter(dataset.iter_rows()), 0
         try:
-            for row in dataset.iter_rows():
+            for row in rows:
                 pending.append(SynthOutput(str(row["text"]), int(row["prompt_tokens"]), int(row["output_tokens"]),
                                            str(row["error"]) or None))
+                seen += 1
+                if seen == len(items):  # all in: end Ray's iterator now, not after the caller shuts Ray down
+                    _close(rows)
                 while want is not None and len(pending) >= want:
                     yield pending[:want]
                     pending = pending[want:]
@@ -102,8 +146,25 @@ class RayGenerator:
             raise
         except Exception as exc:  # a dead actor or node surfaces as one of Ray's many error types
             raise EngineFailure(f"Ray Data failed: {exc}") from exc
+        finally:
+            _close(rows)
         if want is not None:
             raise EngineFailure("Ray Data returned fewer answers than prompts")
+
+    def core_slots(self):
+        """A queue of core shares for CPU engines on the local instance this run started; on a
+        cluster, or for GPU actors, Ray and vLLM place the work themselves."""
+        if not self.started or self.num_gpus or self.inner.get("kind", "vllm") != "vllm":
+            return None
+        shares = core_shares(sorted(os.sched_getaffinity(0)), self.actors)
+        if not shares:
+            return None
+        from ray.util.queue import Queue
+
+        slots = Queue(actor_options={"num_cpus": 0})
+        for share in shares:
+            slots.put(share)
+        return slots
 
     def close(self) -> None:
         if self.started:

@@ -57,6 +57,8 @@ def test_local_cpu_actors_get_disjoint_cores_and_a_restarted_actor_gets_one_back
     assert core_shares([0, 1, 2, 3, 4], 2) == [[0, 1], [2, 3]]
     assert core_shares([0, 1], 2) == [[0], [1]]
     assert core_shares([0, 1], 1) == [] and core_shares([0], 2) == []  # one engine, or too few cores
+    assert core_shares([0, 1, 2, 3], 2, workers=2) == [[0, 1], [2, 3]]
+    assert core_shares([0, 1, 2], 2, workers=2) == []  # a core for each tensor-parallel worker, or no pinning
 
     class Slots:  # the FIFO part of ray.util.queue.Queue
         def __init__(self, items):

@@ -16,13 +16,14 @@ from .engines import EngineFailure, Sampling, SynthOutput, SynthPrompt
 LOCAL_OBJECT_STORE = 300 * 1024 * 1024  # prompts and texts are small; Ray's default takes 30% of RAM
 
 
-def core_shares(cores: list[int], actors: int) -> list[list[int]]:
-    """Disjoint runs of this machine's cores, one per actor, or none when there are too few.
+def core_shares(cores: list[int], actors: int, workers: int = 1) -> list[list[int]]:
+    """Disjoint runs of this machine's cores, one per actor (at least one core for each of its
+    engine's `workers`), or none when there are too few.
 
     vLLM-CPU binds each engine's threads to every core of the node; two engines on one machine
     then spin on the same cores and each step takes many times as long."""
     share = len(cores) // actors
-    if actors < 2 or share < 1:
+    if actors < 2 or share < max(1, workers):
         return []
     return [cores[i * share:(i + 1) * share] for i in range(actors)]
 
@@ -156,7 +157,8 @@ class RayGenerator:
         cluster, or for GPU actors, Ray and vLLM place the work themselves."""
         if not self.started or self.num_gpus or self.inner.get("kind", "vllm") != "vllm":
             return None
-        shares = core_shares(sorted(os.sched_getaffinity(0)), self.actors)
+        shares = core_shares(sorted(os.sched_getaffinity(0)), self.actors,
+                             int(self.inner.get("tensor_parallel_size", 1)))
         if not shares:
             return None
         from ray.util.queue import Queue

@@ -2,7 +2,7 @@
 through the evaluator's call pattern, watching what only shows after thousands of questions.
 
     .venv/bin/python -m bench.soak [--questions 5000] [--rounds 10] [--seed 0] [--json OUT.json]
-        [--memory-utilization 0.15] [--seconds-per-prompt S]
+        [--memory-utilization 0.15] [--seconds-per-prompt S] [--eager]
 
 The rows are answered in `rounds` equal rounds, each driven exactly as the evaluator drives a
 run (shopbench.evaluation.run_model: grouped by task type, batches of get_batch_size()), so
@@ -114,6 +114,8 @@ def main(argv=None) -> int:
                         help="the per-call limit (default: the CPU profile's)")
     parser.add_argument("--memory-utilization", type=float, default=None,
                         help="share of host memory for the KV cache (default: the CPU profile's)")
+    parser.add_argument("--eager", action="store_true",
+                        help="run the engine without torch.compile (enforce_eager), to see what compiling costs")
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args(argv)
 
@@ -126,6 +128,11 @@ def main(argv=None) -> int:
         settings = replace(settings, clock=replace(settings.clock, seconds_per_prompt=args.seconds_per_prompt))
     if args.memory_utilization:
         settings = replace(settings, memory_utilization=args.memory_utilization)
+    if args.eager:  # a diagnostic, not a setting users have: the engine's arguments plus one
+        import shopbench.engine
+
+        profile_kwargs = shopbench.engine.engine_kwargs
+        shopbench.engine.engine_kwargs = lambda s: {**profile_kwargs(s), "enforce_eager": True}
     rows = synthetic_rows(args.questions, args.seed)
     began = time.perf_counter()
     model = ShopBenchModel(settings)

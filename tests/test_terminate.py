@@ -5,9 +5,11 @@ running, instead of Python's default of dying on the spot."""
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -18,16 +20,35 @@ WAIT = 60  # seconds: generous for a busy 2-core machine
 
 
 def _run_until(process: subprocess.Popen, marker: str, timeout: float) -> list[str]:
+    """The child's output lines up to the one holding `marker`; fails at `timeout` however silent
+    the child is (a reader thread, so a hung start cannot hang the suite)."""
     lines, ends = [], time.monotonic() + timeout
-    while time.monotonic() < ends:
-        line = process.stdout.readline()
-        if not line:
+    reader = getattr(process, "_lines", None)
+    if reader is None:
+        reader = process._lines = queue.Queue()
+        threading.Thread(target=lambda: [reader.put(line) for line in iter(process.stdout.readline, "")]
+                         + [reader.put(None)], daemon=True).start()
+    while (left := ends - time.monotonic()) > 0:
+        try:
+            line = reader.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
             break
         lines.append(line)
         if marker in line:
             return lines
     process.kill()
     pytest.fail(f"{marker!r} not printed within {timeout} s: {''.join(lines)[-2000:]}")
+
+
+def _rest(process: subprocess.Popen, timeout: float = WAIT) -> str:
+    """Wait for the child to end; what it printed after the lines _run_until returned."""
+    process.wait(timeout=timeout)
+    lines = []
+    while (line := process._lines.get(timeout=timeout)) is not None:
+        lines.append(line)
+    return "".join(lines)
 
 
 PROGRAM = """
@@ -56,7 +77,7 @@ def test_sigterm_ends_the_program_through_its_finally_blocks_and_a_second_one_ki
     process = _program("main", 120)
     _run_until(process, "ready", WAIT)
     process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=WAIT)
+    out = _rest(process)
     assert process.returncode == 128 + signal.SIGTERM
     assert "finally ran" in out
 
@@ -68,7 +89,7 @@ def test_sigterm_ends_the_program_through_its_finally_blocks_and_a_second_one_ki
     stuck.send_signal(signal.SIGTERM)
     _run_until(stuck, "stuck", WAIT)
     stuck.send_signal(signal.SIGTERM)
-    stuck.communicate(timeout=WAIT)
+    _rest(stuck)
     assert stuck.returncode == -signal.SIGTERM
 
 
@@ -77,7 +98,7 @@ def test_a_handler_already_set_or_a_call_off_the_main_thread_changes_nothing(mod
     process = _program(mode, 3)
     _run_until(process, "ready", WAIT)
     process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=WAIT)
+    out = _rest(process)
     if mode == "handled":  # the caller's handler ran and the program went on to its end
         assert process.returncode == 0 and "own handler" in out and "finally ran" in out
     else:  # Python's default: killed on the spot
@@ -101,7 +122,7 @@ def test_sigterm_to_a_local_evaluation_closes_the_engine_and_keeps_the_answers(t
     engine = psutil.Process(process.pid).children(recursive=True)
     assert engine, "the engine's core process"
     process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=WAIT)
+    out = _rest(process)
     assert process.returncode == 128 + signal.SIGTERM, out[-2000:]
     gone, alive = psutil.wait_procs(engine, timeout=WAIT)
     assert not alive, [p.pid for p in alive]

@@ -2,7 +2,7 @@
 through the evaluator's call pattern, watching what only shows after thousands of questions.
 
     .venv/bin/python -m bench.soak [--questions 5000] [--rounds 10] [--seed 0] [--json OUT.json]
-        [--memory-utilization 0.15] [--seconds-per-prompt S] [--eager]
+        [--memory-utilization 0.15] [--seconds-per-prompt S] [--eager] [--malloc glibc]
 
 The rows are answered in `rounds` equal rounds, each driven exactly as the evaluator drives a
 run (shopbench.evaluation.run_model: grouped by task type, batches of get_batch_size()), so
@@ -10,7 +10,9 @@ every round has the same mix and rounds can be compared. After each round: resid
 this process plus its engine's processes, open file descriptors, threads and child processes,
 and the round's throughput (questions per second, overall and free text alone). Verdict: the
 last round against the first (the first 10 % of the run with 10 rounds), each within BOUNDS.
-Every answer is checked well-formed for its row."""
+Every answer is checked well-formed for its row. The engine's processes run on the profile's
+allocator (tcmalloc where installed, shopbench/cpu_allocator.py; `--malloc glibc` to compare);
+the figures say which one they had."""
 
 from __future__ import annotations
 
@@ -42,6 +44,20 @@ def resources() -> dict:
             pass  # ended between the listing and the reading
     return {"rss": sum(by_process.values()), "rss_by_process": by_process, "fds": me.num_fds(),
             "threads": me.num_threads(), "children": len(children)}
+
+
+def engine_allocator() -> str:
+    """"tcmalloc" where every engine process of this one maps it, else "glibc"."""
+    import psutil
+
+    names = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            with open(f"/proc/{child.pid}/maps", encoding="utf-8", errors="replace") as maps:
+                names.add("tcmalloc" if any("libtcmalloc" in line for line in maps) else "glibc")
+        except OSError:
+            pass  # ended between the listing and the reading
+    return "tcmalloc" if names == {"tcmalloc"} else "glibc"
 
 
 def soak(model, rows: list[dict], rounds: int) -> dict:
@@ -116,8 +132,17 @@ def main(argv=None) -> int:
                         help="share of host memory for the KV cache (default: the CPU profile's)")
     parser.add_argument("--eager", action="store_true",
                         help="run the engine without torch.compile (enforce_eager), to see what compiling costs")
+    parser.add_argument("--malloc", choices=("tcmalloc", "glibc"), default=None,
+                        help="the engine processes' allocator (default: the profile's, tcmalloc where "
+                             "installed; see shopbench/cpu_allocator.py)")
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args(argv)
+    if args.malloc:
+        import os
+
+        from shopbench.cpu_allocator import MALLOC_ENV
+
+        os.environ[MALLOC_ENV] = args.malloc
 
     from bench.synthetic import synthetic_rows
     from models.shopbench_model import ShopBenchModel
@@ -137,12 +162,13 @@ def main(argv=None) -> int:
     began = time.perf_counter()
     model = ShopBenchModel(settings)
     load_seconds = time.perf_counter() - began
+    allocator = engine_allocator()
     try:
         result = soak(model, rows, args.rounds)
     finally:
         model.close()
     time.sleep(1.0)
-    result.update(questions=len(rows), load_seconds=load_seconds, after_close=resources())
+    result.update(questions=len(rows), load_seconds=load_seconds, allocator=allocator, after_close=resources())
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=2))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

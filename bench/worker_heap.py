@@ -2,7 +2,8 @@
 after each of its rounds, a debugger (gdb) attached to the worker prints glibc's allocator
 figures (malloc_stats: memory held and memory in use, per arena) into the worker's log, then
 returns the worker's free memory (malloc_trim), and the worker's resident memory is read
-before and after.
+before and after. The engine runs on glibc's malloc here (`bench.soak --malloc glibc`): its
+figures are what this reads; the profile's default, tcmalloc, keeps its own.
 
     .venv/bin/python -m bench.worker_heap [--questions 2000] [--rounds 4] [--out DIR]
 
@@ -51,7 +52,8 @@ def main(argv=None) -> int:
     log = out / "soak.log"
     with log.open("w", encoding="utf-8") as err:
         soak = subprocess.Popen([sys.executable, "-m", "bench.soak", "--questions", str(args.questions),
-                                 "--rounds", str(args.rounds)], stdout=subprocess.PIPE, stderr=err, text=True)
+                                 "--rounds", str(args.rounds), "--malloc", "glibc"],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
         figures = []
         for line in soak.stdout:
             record = json.loads(line) if line.startswith('{"round"') else None

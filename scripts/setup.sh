@@ -32,6 +32,17 @@ if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# vLLM's CPU worker runs on tcmalloc where one is installed (shopbench/cpu_allocator.py): on
+# glibc's malloc its memory grows through a long run. Outside .venv, so checked on every run.
+if ! "$PYTHON" -c 'import sys; sys.path.insert(0, "."); from shopbench.cpu_allocator import find_tcmalloc; sys.exit(find_tcmalloc() is None)'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libtcmalloc-minimal4; } \
+      || echo "note: could not install tcmalloc; the CPU engine will run on glibc's malloc" >&2
+  else
+    echo "note: tcmalloc is missing (as root: apt-get install libtcmalloc-minimal4); the CPU engine will run on glibc's malloc" >&2
+  fi
+fi
+
 files=(pyproject.toml requirements/cpu.txt requirements/eval.txt)
 [ "$dev" = 1 ] && files+=(requirements/dev.txt requirements/build.txt requirements/data.txt requirements/synth.txt requirements/awq-cpu.txt scripts/setup_awq_cpu_venv.sh)
 stamp=".venv/.shopbench-$( [ "$dev" = 1 ] && echo dev || echo cpu )-$(cat scripts/setup.sh "${files[@]}" | sha256sum | cut -c1-16)"

@@ -124,7 +124,9 @@ def load(path: str | Path, expressions: dict[str, str] | None = None, clips: dic
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--window-size=1280,1600", "about:blank"],
             preexec_fn=remap, close_fds=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL,
+            # what a vLLM engine in this process preloads for its own children is not chromium's
+            env={key: value for key, value in os.environ.items() if key != "LD_PRELOAD"})
         os.close(command_r)
         os.close(reply_w)
         pipe = _Pipe(command_w, reply_r)

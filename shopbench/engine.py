@@ -82,7 +82,8 @@ MERGED_ENV = ("LD_PRELOAD",)
 
 def environment_updates(wanted: dict[str, str], current) -> tuple[dict[str, str], list[str]]:
     """The variables to set and a warning per inherited value overridden: a required variable
-    is always set to the profile's value, any other only where the environment lacks it."""
+    is always set to the profile's value, a merged one (its value already holds the inherited
+    one) wherever it differs, any other only where the environment lacks it."""
     updates, warnings = {}, []
     for key, value in wanted.items():
         if key not in current or (key in MERGED_ENV and current[key] != value):

@@ -47,17 +47,20 @@ def resources() -> dict:
 
 
 def engine_allocator() -> str:
-    """"tcmalloc" where every engine process of this one maps it, else "glibc"."""
+    """"tcmalloc" where every vLLM process under this one maps it, else "glibc"; other children
+    (multiprocessing's resource tracker) are not the engine's."""
     import psutil
 
-    names = set()
+    from shopbench.cpu_allocator import runs_on_tcmalloc
+
+    engine = []
     for child in psutil.Process().children(recursive=True):
         try:
-            with open(f"/proc/{child.pid}/maps", encoding="utf-8", errors="replace") as maps:
-                names.add("tcmalloc" if any("libtcmalloc" in line for line in maps) else "glibc")
-        except OSError:
+            if child.name().startswith("VLLM"):
+                engine.append(child.pid)
+        except psutil.Error:
             pass  # ended between the listing and the reading
-    return "tcmalloc" if names == {"tcmalloc"} else "glibc"
+    return "tcmalloc" if engine and all(map(runs_on_tcmalloc, engine)) else "glibc"
 
 
 def soak(model, rows: list[dict], rounds: int) -> dict:

@@ -10,7 +10,7 @@ flat (README, "A long run"). This module finds a system tcmalloc (Debian:
 processes inherit; the package's own process keeps its allocator, being already running.
 SHOPBENCH_MALLOC=glibc keeps glibc's malloc (to compare, or to read its heap with a debugger).
 
-Pure apart from `find_tcmalloc`, which looks at the file system."""
+Pure apart from `find_tcmalloc` and `runs_on_tcmalloc`, which look at the file system."""
 
 from __future__ import annotations
 
@@ -69,3 +69,12 @@ def entries(ld_preload: str) -> list[str]:
 def preloaded(ld_preload: str) -> bool:
     """Whether an LD_PRELOAD value already names a malloc-replacing allocator."""
     return any(os.path.basename(entry).startswith(ALLOCATORS) for entry in entries(ld_preload))
+
+
+def runs_on_tcmalloc(pid: int) -> bool:
+    """Whether a running process has tcmalloc mapped (False for one that has ended)."""
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+            return any("libtcmalloc" in line for line in maps)
+    except OSError:
+        return False

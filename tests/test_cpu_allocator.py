@@ -93,9 +93,6 @@ def test_an_inherited_ld_preload_is_extended_not_ignored():
 def test_the_real_engine_worker_runs_on_tcmalloc(engine):
     if find_tcmalloc() is None:
         pytest.skip(f"no tcmalloc on this machine ({cpu_allocator.INSTALL_HINT})")
-    mapped = {}
-    for process in engine.processes:
-        with open(f"/proc/{process.pid}/maps", encoding="utf-8", errors="replace") as maps:
-            mapped[process.name()] = any("libtcmalloc" in line for line in maps)
+    mapped = {process.name(): cpu_allocator.runs_on_tcmalloc(process.pid) for process in engine.processes}
     workers = {name: on for name, on in mapped.items() if "Worker" in name}
     assert workers and all(workers.values()), mapped

@@ -48,6 +48,8 @@ COPY requirements.txt ./
 COPY requirements/ requirements/
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir -r "$REQUIREMENTS"
 
+# The code only: .dockerignore keeps the model folders under models/ (mounted at run time), data/,
+# logs/ and local venvs out of the context, but not models/*.py (tests/test_docker_context.py).
 COPY . .
 # The package itself, editable so the image runs the tree the evaluator mounts; its dependencies
 # are the pinned requirements installed above.

@@ -18,8 +18,9 @@ DTYPE = "float16"  # T4 (sm_75) has no bfloat16
 ATTENTION_BACKEND = "TRITON_ATTN"  # FlashAttention 2 needs sm_80+
 MC_CALIBRATION = False  # divide out the model's option prior (see CPU_MC_CALIBRATION)
 # Where the task rules are unsure of a prompt's answer form (a bare "Brands?", a numbered list with
-# no verb), one extra one-token request lets the model pick among the forms still possible.
-TASK_PICK = True
+# no verb), one extra one-token request lets the model pick among the forms still possible. Off
+# until measured on the GPU model: README "Task-type pick" says how (bench/task_pick.py).
+TASK_PICK = False
 
 # CPU profile
 CPU_MAX_MODEL_LEN = 4096
@@ -30,7 +31,6 @@ CPU_DTYPE = "float32"
 CPU_MC_CALIBRATION = True
 # Off on the proxy: the 135M model answers "1" (the rules' own first pick) to every such question,
 # and with its digit prior divided out it picks worse than the rules (README, "Task-type pick").
-# On for the GPU profile (TASK_PICK): a 72B model answers such one-digit questions reliably.
 CPU_TASK_PICK = False
 
 # Both profiles

@@ -98,7 +98,7 @@ def measure(engine, settings, rows: list[dict]) -> dict:
 def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
     """The pick batch by batch, as the model asks now and as it asked per prompt (module doc)."""
     from bench.batch_reading import evaluator_batches
-    from shopbench.task_pick import batch_question, choices_for, pick_request, picked_type
+    from shopbench.task_pick import apply_batch_pick, batch_question, choices_for, pick_request, picked_type
     from shopbench.tasks import BatchHistory, read_as, read_batch
 
     history = BatchHistory()
@@ -123,7 +123,7 @@ def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
             tally["questions_now"] += 1
             tally["asked_batches"] += 1
             picked = picked_type(completion, choices)
-            specs = read_as(prompts, reading.specs, picked, reading.candidates) if picked else specs
+            specs = apply_batch_pick(prompts, reading, picked) if picked else specs
         tally["right_now"] += sum(s.task_type == t for s, t in zip(specs, truth))
         # One question per unsure prompt.
         slots = [(i, c) for i, (p, mc, s) in enumerate(zip(prompts, flags, reading.own))

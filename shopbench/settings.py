@@ -184,7 +184,7 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
             attention_backend=values.get("ATTENTION_BACKEND", "TRITON_ATTN"),
             mc_calibration=flag(values, "MC_CALIBRATION", False),
             clock=clock_settings(values),
-            task_pick=flag(values, "TASK_PICK", True),
+            task_pick=flag(values, "TASK_PICK", False),
             **common,
         )
     if profile != "cpu":

@@ -9,14 +9,16 @@ a `Choice` constraint over the candidates' numbers; the option with the highest 
 For a caller that groups its batches by task type (`tasks.BatchReading.grouped`) the pick follows
 the batch: one question where the batch is unsure as a whole (it did not agree on a type, or
 fewer than half of it is sure of the type it agreed on), about one of its prompts, over the
-batch's candidates; the picked type is read into every prompt that can take it
-(`tasks.read_as`). A settled batch asks nothing. For a caller that mixes, each unsure prompt is
-asked about, as a batch of one.
+batch's candidates; the picked type is read into every unsure prompt that can take it
+(`apply_batch_pick`). A prompt whose own reading is sure (one candidate) is never re-typed by a
+pick, in any profile: the answer is about another prompt. A settled batch, or one with no unsure
+prompt, asks nothing. For a caller that mixes, each unsure prompt is asked about, as a batch of one.
 
 Contract: all questions of a batch go in one engine call, made before the batch's own and
 stopped at a deadline on the engine's clock; any failure (no completion, a cut one, an
 unreadable answer, an exception, a type whose spec cannot be read) keeps the rules' spec. Off
-(`TASK_PICK` / `CPU_TASK_PICK`) nothing is asked. The pick is an extra request like the
+(`TASK_PICK` / `CPU_TASK_PICK`, off by default in both profiles until bench/task_pick.py shows
+a gain on the GPU model; README "Task-type pick") nothing is asked. The pick is an extra request like the
 multiple-choice calibration's, so it is dropped at the same clock level (Level.NO_CALIBRATION).
 """
 
@@ -69,11 +71,18 @@ def batch_question(reading: BatchReading) -> tuple[int, tuple[TaskType, ...]] | 
         for rank, kind in enumerate(reading.candidates[i]):
             weights[kind] = weights.get(kind, 0.0) + (1.0 if rank == 0 else 0.5)
     choices = tuple(sorted(weights, key=lambda kind: -weights[kind]))[:9]
-    if len(choices) < 2:
-        return None
     unsure = [i for i in slots if len(reading.candidates[i]) > 1]
-    asked = next((i for i in unsure if reading.own[i].task_type is choices[0]), unsure[0] if unsure else slots[0])
+    if len(choices) < 2 or not unsure:  # no prompt the answer could re-type (apply_batch_pick)
+        return None
+    asked = next((i for i in unsure if reading.own[i].task_type is choices[0]), unsure[0])
     return asked, choices
+
+
+def apply_batch_pick(prompts: list[str], reading: BatchReading, picked: TaskType) -> list[TaskSpec]:
+    """The batch's specs with `picked` read into each prompt whose own reading is unsure (more than
+    one candidate) and can take it (`tasks.read_as`); a sure prompt keeps its spec."""
+    out = read_as(prompts, reading.specs, picked, reading.candidates)
+    return [new if len(cands) > 1 else spec for spec, new, cands in zip(reading.specs, out, reading.candidates)]
 
 
 def _template_ids(tokenizer, question: str) -> list[int]:
@@ -175,7 +184,7 @@ class TaskPick:
         self.asked += 1
         if picked is None:
             return reading.specs
-        out = read_as(prompts, reading.specs, picked, reading.candidates)
+        out = apply_batch_pick(prompts, reading, picked)
         self.changed += sum(1 for a, b in zip(out, reading.specs) if a.task_type != b.task_type)
         return out
 

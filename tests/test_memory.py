@@ -171,3 +171,31 @@ def test_the_soak_checks_each_mixed_row_against_its_label(proxy_tokenizer, cpu_s
                 read_otherwise.add(row["id"])
     assert set(result["misread_rows"]) <= read_otherwise
     assert len(result["rounds"]) == 2 and result["rounds"][0]["questions"] == 850
+
+
+def test_the_logits_processor_keeps_no_request_once_it_leaves_the_batch():
+    import random
+    from types import SimpleNamespace
+
+    import torch
+    from vllm import SamplingParams
+    from vllm.v1.sample.logits_processor import BatchUpdate
+
+    from bench.processor_memory import BATCH, constraint
+    from shopbench.proxy import proxy_model_dir
+    from shopbench.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
+
+    config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))
+    processor = ShopBenchLogitsProcessor(config, torch.device("cpu"), False)
+    vocab = len(processor.table.surface_of) + 64
+    rng = random.Random(0)
+    for number in range(100):  # 1,600 requests of every constraint kind, as the worker drives them
+        added = [(slot, SamplingParams(extra_args=to_extra_args(constraint(number * BATCH + slot, rng, vocab))),
+                  [1, 2, 3], []) for slot in range(BATCH)]
+        processor.update_state(BatchUpdate(batch_size=BATCH, removed=[], added=added, moved=[]))
+        assert len(processor.req_info) <= BATCH
+        logits = processor.apply(torch.randn(BATCH, vocab))
+        for slot, _, _, output in added:
+            output.append(int(logits[slot].argmax()))
+        processor.update_state(BatchUpdate(batch_size=0, removed=list(range(BATCH)), added=[], moved=[]))
+        assert processor.req_info == {}

@@ -5,11 +5,16 @@ task_name, task_type, metric, is_multiple_choice, track), spread over the five t
 roughly the dev set's proportions, each prompt assembled from small word lists with a seeded
 random generator: the same (n, seed) always gives the same rows. The answers are made up too,
 so a score on these rows means nothing; they exist to make the model do a competition's amount
-of work (prompt lengths, option and item counts, free text) without copying any dev question."""
+of work (prompt lengths, option and item counts, free text) without copying any dev question.
+
+`mixed_rows(n, seed)` interleaves those rows with the prompts of the held-out sets of tests/data,
+in wordings, layouts and languages the package was not written for, each with its labelled truth
+(`expected`: options, items, k) so that an answer's form can be checked."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 TRACK = "amazon-kdd-cup-24-understanding-shopping-concepts"
 
@@ -114,4 +119,51 @@ def synthetic_rows(n: int, seed: int = 0) -> list[dict]:
         task_type = types[number] if number < len(types) else rng.choices(types, weights)[0]
         row = MAKERS[task_type](rng)
         rows.append(dict(row, task_name=f"synthetic-{task_type}", track=TRACK))
+    return rows
+
+
+# --- mixed wordings: the held-out sets' prompts among the synthetic rows --------------------------
+
+HELDOUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+# Every labelled set of tests/data but unsure_wordings.jsonl, whose prompts are ambiguous by design
+# (their truth is not in the prompt's shape, the model's pick decides it).
+HELDOUT_SETS = ("heldout_unseen.jsonl", "batch_heldout.jsonl", "batch_more.jsonl", "new_wordings.jsonl",
+                "new_wordings_heldout.jsonl", "new_wordings_more.jsonl", "mc_inference_more.jsonl")
+
+
+def heldout_rows(directory: Path = HELDOUT_DIR, names=HELDOUT_SETS) -> list[dict]:
+    """The held-out sets' rows as evaluator rows: the prompt as input_field, the labelled task
+    type and flag, and `expected` (the truth: options, items, k) for the answer-form check; the
+    made-up output_field and metric only fill the row's shape."""
+    from shopbench.jsonl import read_jsonl
+
+    rows = []
+    for name in names:
+        for _, record in read_jsonl(directory / name):
+            expected = record["expected"]
+            rows.append(dict(input_field=record["prompt"], output_field="", task_type=expected["task_type"],
+                             metric="", is_multiple_choice=bool(record["is_multiple_choice"]),
+                             task_name=f"heldout-{name.removesuffix('.jsonl')}", track=TRACK,
+                             expected=expected, id=record.get("id")))
+    return rows
+
+
+def mixed_rows(n: int, seed: int = 0, heldout: list[dict] | None = None) -> list[dict]:
+    """n rows of mixed wordings, deterministic for (n, seed): the synthetic rows and the held-out
+    sets' prompts (heldout_rows) taken in turn, so that every stretch of the run has both. The
+    held-out rows are dealt in a seeded shuffle, reshuffled each time all have been dealt (a
+    run longer than twice their number repeats each a few times, in another order)."""
+    heldout = heldout_rows() if heldout is None else heldout
+    rng = random.Random(seed)
+    synthetic = iter(synthetic_rows(n - n // 2, seed))
+    deck: list[dict] = []
+    rows = []
+    for number in range(n):
+        if number % 2 == 0:
+            rows.append(next(synthetic))
+            continue
+        if not deck:
+            deck = list(heldout)
+            rng.shuffle(deck)
+        rows.append(deck.pop())
     return rows

@@ -4,17 +4,22 @@ Small models carry a strong prior for some option digits whatever the question (
 answers "1" to almost everything). Contextual calibration divides that prior out: the prior is
 the option distribution the model gives a content-free question with the same options, so the
 choice stays a function of the model and the prompt alone. This module holds the whole flow:
-the content-free prompt, the prior cache (one engine call per option set) and the pick."""
+the content-free prompt, the prior cache (one engine call per option set, the PRIOR_CACHE_SIZE
+option sets used last) and the pick."""
 
 from __future__ import annotations
 
 import time
 
+from .lru import LRU
 from .requests import Completion, build_request
 from .settings import Settings
 from .spec import TaskSpec, TaskType
 
 CONTENT_FREE = "N/A"
+# Option sets whose prior is kept. A run sees a handful (0-3, 1-5, ...), but they are read off the
+# prompts, so a caller's prompts could make the set of them grow with its questions.
+PRIOR_CACHE_SIZE = 64
 
 
 def content_free_prompt(options) -> str:
@@ -38,12 +43,13 @@ class Calibration:
     def __init__(self, engine, tokenizer, settings: Settings):
         self.engine, self.tokenizer, self.settings = engine, tokenizer, settings
         self.enabled = bool(settings.mc_calibration)
-        self._priors: dict[tuple[int, ...], dict[int, float] | None] = {}
+        self._priors = LRU(PRIOR_CACHE_SIZE)  # options -> prior (None: the engine gave none)
 
     def prior(self, options: tuple[int, ...], deadline: float | None = None) -> dict[int, float] | None:
         """The model's option distribution for a content-free question with these options,
-        computed once per option set. `deadline` is a time on the engine's clock: once it has
-        passed no request is made, and a prior cut short is not kept (a later batch asks again)."""
+        computed once per option set (while it is among the PRIOR_CACHE_SIZE used last).
+        `deadline` is a time on the engine's clock: once it has passed no request is made, and a
+        prior cut short is not kept (a later batch asks again)."""
         if options not in self._priors:
             if deadline is not None and _engine_clock(self.engine)() >= deadline:
                 return None

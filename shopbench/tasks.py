@@ -13,10 +13,10 @@ its spec can be read so. Everything here is pure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import regex
 
+from .lru import LRU, prompt_key
 from .spec import DEFAULT_K, TaskSpec, TaskType
 
 GENERATION_FORMS = ("line", "phrase", "long")
@@ -854,10 +854,19 @@ def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: li
     return None, evidence
 
 
-@lru_cache(maxsize=4096)
+# A prompt's own reading is a pure function of its text; a caller may read it more than once.
+# Keyed by the prompt's digest: keyed by the prompt itself, the cache kept up to this many
+# prompts (each up to batch_input.MAX_PROMPT_CHARS characters) alive for the rest of a run.
+READING_CACHE_SIZE = 4096
+_READINGS = LRU(READING_CACHE_SIZE)
+
+
 def _decided(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
-    # A prompt's own reading is a pure function of its text; a caller may read it more than once.
-    return _decide(prompt, is_multiple_choice)
+    key = (prompt_key(prompt), bool(is_multiple_choice))
+    reading = _READINGS.get(key)
+    if reading is None:
+        reading = _READINGS[key] = _decide(prompt, is_multiple_choice)
+    return reading
 
 
 def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:

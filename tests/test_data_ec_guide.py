@@ -254,3 +254,16 @@ def test_a_small_build_over_the_real_folder_gives_well_formed_rows_and_a_scorabl
     scorable = [q for q in questions if q["metric"] not in ("sent-transformer", "multilingual-sent-transformer")]
     evaluation = evaluate_outputs(scorable, [q["answer"] for q in scorable], progress=False)
     assert evaluation.records and all(r["score"] is not None and r["score"] > 0 for r in evaluation.records)
+
+
+def test_the_side_of_a_prompt_does_not_depend_on_the_process():
+    """Python's hash() of a string changes with each process; the split must not."""
+    import subprocess
+    import sys
+
+    code = ("from shopbench.data.split import is_validation; "
+            "print(''.join('v' if is_validation(f'prompt {i}', 0.3) else 't' for i in range(400)))")
+    sides = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                            timeout=60).stdout for seed in ("1", "2")}
+    assert len(sides) == 1 and 0.2 < next(iter(sides)).count("v") / 400 < 0.4

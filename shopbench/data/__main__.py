@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {summary['rows']} rows in {len(summary['shards'])} shard(s) to {args.out}")
+    if summary["validation_file"]:
+        print(f"validation: {summary['validation_rows']} rows in {summary['validation_file']} "
+              f"(share {summary['validation_share']}), never in the shards")
     print(f"dropped: {summary['dev_leaks_dropped']} dev-set leaks, {summary['duplicates_dropped']} duplicates; "
           f"skipped {summary['skipped_source_rows']} source rows (see report.md)")
     print(f"report: {summary['report']['markdown']}, chart: {summary['report']['png']}")

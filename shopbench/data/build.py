@@ -1,5 +1,6 @@
-"""The build: run the configured source builders, drop dev-set leaks and duplicates, write JSONL
-shards, their manifest and the report into a staging folder that replaces the output when done."""
+"""The build: run the configured source builders, drop dev-set leaks and duplicates, set the
+validation rows apart (`shopbench.data.split`), write JSONL shards, the validation file, their
+manifest and the report into a staging folder that replaces the output when done."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from shopbench.data import report
-from shopbench.data.io import MANIFEST_NAME, write_shards
+from shopbench.data import report, split
+from shopbench.data.io import MANIFEST_NAME, write_rows, write_shards
 from shopbench.data.leak import DEFAULT_THRESHOLD, LeakFilter, dedupe, default_dev_path
 from shopbench.data.rows import Skips, task_rng
-from shopbench.data.sources import Task, amazon_m2, ecinstruct, esci, general, reviews2023
+from shopbench.data.sources import Task, amazon_m2, ec_guide, ecinstruct, esci, general, reviews2023
 from shopbench.jsonl import InputError
 from shopbench.staging import Claim, claim, staged_output
 
@@ -28,9 +29,10 @@ SOURCES: dict[str, Callable[[dict, Skips], list[Task]]] = {
     "ecinstruct": ecinstruct.tasks,
     "mmlu": general.mmlu_tasks,
     "alpaca": general.alpaca_tasks,
+    "ec_guide": ec_guide.tasks,
 }
 # Config keys that name files, resolved against the config file's folder.
-PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files"}
+PATH_KEYS = {"examples", "products", "product_types", "reviews", "meta", "sessions", "files", "folder"}
 
 
 def read_config_file(path: str | Path) -> object:
@@ -132,13 +134,15 @@ def leak_filter_for(config: dict) -> tuple[LeakFilter | None, str]:
 
 
 def build_dataset(config: dict, out_dir: str | Path, force: bool = False) -> dict:
-    """Rows from every configured source, leak-filtered, deduplicated, shuffled with the seed and
-    written as shards with the report; returns the report's summary.
+    """Rows from every configured source, leak-filtered, deduplicated, split into training and
+    validation rows (`validation_share`), the training rows shuffled with the seed and written as
+    shards, the validation rows as `validation.jsonl`, with the report; returns the report's summary.
 
     Everything is written into a staging folder beside `out_dir` that takes its place when
     complete (see `shopbench.staging`); `force` lets it replace an earlier build."""
     out_dir = Path(out_dir).resolve()
     replaces = check_out_dir(out_dir, force)
+    share = split.share_of(config)
     leak_filter, dev_file = leak_filter_for(config)  # before the long part: a missing dev file fails fast
     skips = Skips()
     rows = build_rows(config, skips)
@@ -149,13 +153,21 @@ def build_dataset(config: dict, out_dir: str | Path, force: bool = False) -> dic
                 if not leak_filter.is_leak(row["input_field"])]
         leaks = len(rows) - len(kept)
         rows = kept
+    # Deduplicated before the split, so a prompt is never on both sides.
     rows, duplicates = dedupe(rows)
+    rows, validation = split.split_rows(rows, share)
     # Sources are built one after another; mixing them keeps each shard a sample of the whole.
     random.Random(int(config.get("seed", 0))).shuffle(rows)
+    by_task = split.per_task(rows, validation)
     with staged_output(out_dir, replaces) as stage:
-        shards = write_shards(rows, stage, int(config.get("shard_size", 50_000)))
+        listed = {"validation_share": share, "tasks": by_task, "validation": None}
+        if share > 0:
+            listed["validation"] = write_rows(validation, stage / split.VALIDATION_NAME)
+        shards = write_shards(rows, stage, int(config.get("shard_size", 50_000)), extra=listed)
         extra = {"built": built, "dev_leaks_dropped": leaks, "duplicates_dropped": duplicates,
                  "skipped_source_rows": skips.total(), "dev_file": dev_file,
-                 "seed": int(config.get("seed", 0)), "shards": [p.name for p in shards]}
-        paths = report.write_report(rows, stage, extra, skips.as_records())
+                 "seed": int(config.get("seed", 0)), "shards": [p.name for p in shards],
+                 "validation_share": share, "validation_rows": len(validation),
+                 "validation_file": split.VALIDATION_NAME if share > 0 else None}
+        paths = report.write_report(rows, stage, extra, skips.as_records(), by_task)
     return {"rows": len(rows), **extra, "report": {k: str(out_dir / Path(v).name) for k, v in paths.items()}}

@@ -86,11 +86,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_rows(rows: list[dict], path: Path) -> dict:
+    """Rows as one JSON-lines file (UTF-8); its manifest entry (name, rows, sha256)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return {"name": path.name, "rows": len(rows), "sha256": _sha256(path)}
+
+
 def write_shards(rows: list[dict], out_dir: str | Path, shard_size: int = 50_000,
-                 prefix: str = "train") -> list[Path]:
+                 prefix: str = "train", extra: dict | None = None) -> list[Path]:
     """Rows as `{prefix}-00000.jsonl`, ... (UTF-8, one JSON object a line), then `manifest.json`,
-    the completeness marker: every shard with its row count and sha256. Written last, so a folder
-    whose manifest is missing or disagrees with its shards is an unfinished or altered build."""
+    the completeness marker: every shard with its row count and sha256, plus `extra` (files
+    written before it, counts). Written last, so a folder whose manifest is missing or disagrees
+    with its shards is an unfinished or altered build."""
     if shard_size < 1:
         raise ValueError("shard_size must be at least 1")
     out_dir = Path(out_dir)
@@ -101,21 +110,14 @@ def write_shards(rows: list[dict], out_dir: str | Path, shard_size: int = 50_000
     paths, entries = [], []
     for start in range(0, max(len(rows), 1), shard_size):
         path = out_dir / f"{prefix}-{start // shard_size:05d}.jsonl"
-        chunk = rows[start:start + shard_size]
-        with path.open("w", encoding="utf-8") as fh:
-            for row in chunk:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        entries.append(write_rows(rows[start:start + shard_size], path))
         paths.append(path)
-        entries.append({"name": path.name, "rows": len(chunk), "sha256": _sha256(path)})
-    manifest = {"prefix": prefix, "rows": len(rows), "shards": entries}
+    manifest = {"prefix": prefix, "rows": len(rows), "shards": entries, **(extra or {})}
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return paths
 
 
-def shard_paths(data_dir: str | Path, prefix: str = "train") -> list[Path]:
-    """The shards of a complete built data folder, checked against its manifest (names, sha256);
-    a missing manifest, a missing, changed or unlisted shard is an InputError naming the folder."""
-    data_dir = Path(data_dir)
+def _manifest(data_dir: Path, prefix: str) -> tuple[Path, dict]:
     hint = "rebuild it with python -m shopbench.data build"
     if not data_dir.is_dir():
         raise InputError(data_dir, "data folder not found")
@@ -125,8 +127,44 @@ def shard_paths(data_dir: str | Path, prefix: str = "train") -> list[Path]:
         raise InputError(data_dir, f"{found}no {MANIFEST_NAME}: not a complete training-data build; {hint}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(manifest_path, f"not a shard manifest ({exc}); {hint}") from None
+    if not isinstance(manifest, dict):
+        raise InputError(manifest_path, f"not a shard manifest; {hint}")
+    return manifest_path, manifest
+
+
+def validation_path(data_dir: str | Path) -> Path | None:
+    """The validation rows of a complete built folder (`validation.jsonl`), checked against its
+    manifest; None when the build made none (`validation_share: 0`, or a build from before the
+    split). A listed file that is missing or changed is an InputError naming the folder."""
+    data_dir = Path(data_dir)
+    manifest_path, manifest = _manifest(data_dir, "train")
+    entry = manifest.get("validation")
+    if not entry:
+        return None
+    hint = "rebuild it with python -m shopbench.data build"
+    try:
+        name, sha = entry["name"], entry["sha256"]
+    except (KeyError, TypeError):
+        raise InputError(manifest_path, f"its validation entry is not a file entry; {hint}") from None
+    path = data_dir / name
+    if Path(name).name != name or not path.is_file():
+        raise InputError(data_dir, f"validation file {name} listed in {MANIFEST_NAME} is missing; {hint}")
+    if _sha256(path) != sha:
+        raise InputError(data_dir, f"validation file {name} differs from the one {MANIFEST_NAME} lists; {hint}")
+    return path
+
+
+def shard_paths(data_dir: str | Path, prefix: str = "train") -> list[Path]:
+    """The shards of a complete built data folder, checked against its manifest (names, sha256);
+    a missing manifest, a missing, changed or unlisted shard is an InputError naming the folder."""
+    data_dir = Path(data_dir)
+    hint = "rebuild it with python -m shopbench.data build"
+    manifest_path, manifest = _manifest(data_dir, prefix)
+    try:
         entries = [(e["name"], int(e["rows"]), e["sha256"]) for e in manifest["shards"]]
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise InputError(manifest_path, f"not a shard manifest ({exc}); {hint}") from None
     paths = []
     for name, _, sha in entries:
@@ -150,3 +188,9 @@ def read_shards(data_dir: str | Path, prefix: str = "train") -> list[dict]:
     for path in shard_paths(data_dir, prefix):
         rows.extend(record for _, record in read_jsonl(path))
     return rows
+
+
+def read_validation(data_dir: str | Path) -> list[dict]:
+    """The validation rows of a complete built folder (see `validation_path`); [] when it has none."""
+    path = validation_path(data_dir)
+    return [record for _, record in read_jsonl(path)] if path else []

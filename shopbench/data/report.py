@@ -1,5 +1,6 @@
 """The build report: counts by task type, source and track as Markdown and JSON tables and a bar
-chart PNG (the shape of the winners' data-distribution figure), plus the skip ledger."""
+chart PNG (the shape of the winners' data-distribution figure), training and validation rows per
+task, plus the skip ledger."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def counts(rows: list[dict]) -> dict[str, dict[str, int]]:
     return {key: dict(Counter(row[key] for row in rows).most_common()) for key, _ in GROUPS}
 
 
-def markdown(table: dict[str, dict[str, int]], total: int, extra: dict, skips: list[dict]) -> str:
-    lines = ["# Training data report\n", f"Rows written: {total}\n"]
+def markdown(table: dict[str, dict[str, int]], total: int, extra: dict, skips: list[dict],
+             by_task: dict[str, dict[str, int]] | None = None) -> str:
+    lines = ["# Training data report\n", f"Training rows written: {total}\n"]
     for name, value in extra.items():
         lines.append(f"- {name}: {value}")
     lines.append("")
@@ -23,6 +25,11 @@ def markdown(table: dict[str, dict[str, int]], total: int, extra: dict, skips: l
         lines += [f"## By {title.lower()}\n", f"| {title} | Rows | Share |", "| --- | ---: | ---: |"]
         for label, n in table[key].items():
             lines.append(f"| {label} | {n} | {100 * n / max(total, 1):.1f}% |")
+        lines.append("")
+    if by_task:
+        lines += ["## By task\n", "| Task | Training rows | Validation rows |", "| --- | ---: | ---: |"]
+        for name, sides in by_task.items():
+            lines.append(f"| {name} | {sides['train']} | {sides['validation']} |")
         lines.append("")
     lines += ["## Skipped source rows\n", "| Source | Task | Reason | Count | First |",
               "| --- | --- | --- | ---: | --- |"]
@@ -57,13 +64,15 @@ def bar_chart(table: dict[str, dict[str, int]], total: int, path: Path) -> Path:
     return path
 
 
-def write_report(rows: list[dict], out_dir: Path, extra: dict, skips: list[dict]) -> dict[str, Path]:
+def write_report(rows: list[dict], out_dir: Path, extra: dict, skips: list[dict],
+                 by_task: dict[str, dict[str, int]] | None = None) -> dict[str, Path]:
+    """The report of the training rows `rows`; `by_task` counts training and validation rows per task."""
     out_dir = Path(out_dir)
     table = counts(rows)
     paths = {"markdown": out_dir / "report.md", "json": out_dir / "report.json",
              "png": out_dir / "distribution.png"}
-    paths["markdown"].write_text(markdown(table, len(rows), extra, skips), encoding="utf-8")
-    paths["json"].write_text(json.dumps({"rows": len(rows), **extra, "counts": table, "skipped": skips},
-                                        indent=2, ensure_ascii=False), encoding="utf-8")
+    paths["markdown"].write_text(markdown(table, len(rows), extra, skips, by_task), encoding="utf-8")
+    paths["json"].write_text(json.dumps({"rows": len(rows), **extra, "counts": table, "tasks": by_task or {},
+                                         "skipped": skips}, indent=2, ensure_ascii=False), encoding="utf-8")
     bar_chart(table, len(rows), paths["png"])
     return paths

@@ -224,3 +224,37 @@ def test_every_scripted_bad_kind_has_an_expected_reason():
     scripted = {(op, kind) for op, kinds in (("reword", REWORD_KINDS), ("enrich", ENRICH_KINDS),
                                              ("distractor", DISTRACTOR_KINDS)) for kind in kinds if kind != "good"}
     assert scripted == set(EXPECTED)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "not_an_object", "missing"])
+def test_an_unreadable_fingerprint_never_deletes_the_unfinished_journal(built, tmp_path, damage):
+    """The journal of a stopped run is work to resume: a fingerprint that cannot be read (a disk
+    error, a hand edit) refuses and says how to start over, and only --restart discards it."""
+    cfg = config_for(built, mode="good", fail_on_call=3)
+    out = tmp_path / "out"
+    with pytest.raises(EngineFailure):
+        synthesise(cfg, out)
+    work = work_folder(out.resolve())
+    journal = (work / JOURNAL).read_bytes()
+    assert journal
+    fingerprint = work / "fingerprint.json"
+    if damage == "corrupt":
+        fingerprint.write_bytes(fingerprint.read_bytes()[:40])
+    elif damage == "not_an_object":
+        fingerprint.write_text("[]\n")
+    else:
+        fingerprint.unlink()
+    good = replace(cfg, engine={"kind": "fake", "mode": "good"})
+    with pytest.raises(InputError, match=r"fingerprint.*--restart.*remove"):
+        synthesise(good, out)
+    assert (work / JOURNAL).read_bytes() == journal  # kept, byte for byte
+    assert not out.exists()
+    assert synthesise(good, out, restart=True)["rows_kept"] > 0
+
+
+def test_a_work_folder_without_journalled_jobs_is_started_over(built, tmp_path):
+    out = tmp_path / "out"
+    work = work_folder(out.resolve())
+    work.mkdir(parents=True)
+    (work / JOURNAL).write_bytes(b"")  # stopped before its first batch was written
+    assert synthesise(config_for(built, mode="good"), out)["rows_kept"] > 0

@@ -3,7 +3,8 @@ batch at a time, check and journal each batch, and when every job is done write 
 as shards with their manifest, the fingerprint and the report through a staged folder.
 
 Order of failure: a malformed input row stops the run before any engine starts; a changed
-fingerprint refuses to resume (unless `restart`); an engine failure stops the run with every
+fingerprint refuses to resume (unless `restart`), and so does one that cannot be read (the
+unfinished journal is never deleted but by `restart`); an engine failure stops the run with every
 batch before it journalled, so a rerun of the same command continues where it stopped."""
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, for
     fp = fingerprint(cfg, rows)
     replaces = check_out_dir(out_dir, force)
     work = work_folder(out_dir)
-    earlier = read_fingerprint(work) if work.exists() else None
+    earlier = None
+    if work.exists() and not restart:
+        earlier = read_fingerprint(work)  # unreadable: an InputError, the journal left as it is
     if work.exists() and (restart or earlier is None):
         shutil.rmtree(work)
     elif earlier is not None and earlier != fp:

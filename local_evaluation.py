@@ -149,9 +149,10 @@ class RunState:
         settings = run_settings()
         self.header = {
             "model": args.model, "settings": settings, "version": runfile.package_version(),
-            "commit": runfile.git_commit(REPO), "started": utc_now(), "data": str(data_path),
-            "questions": len(rows), "fingerprint": runfile.fingerprint(rows, args.model, settings),
+            "commit": runfile.git_commit(REPO), "code": runfile.code_digest(), "started": utc_now(),
+            "data": str(data_path), "questions": len(rows),
         }
+        self.header["fingerprint"] = runfile.fingerprint(rows, args.model, settings, self.header["code"])
         self.done: dict[int, str] = {}
         self.prior_batches: list[dict] = []
         self.new_batches: list[dict] = []
@@ -161,10 +162,11 @@ class RunState:
             run = None  # killed while writing its first line: nothing to carry on from
         if run is not None:
             if run.header is None or run.header.get("fingerprint") != self.header["fingerprint"]:
+                changed = "; ".join(runfile.fingerprint_changes(run.header or {}, self.header))
                 raise InputError(self.path, (
-                    "--resume: this file was written by a run with other questions or other model settings "
-                    f"(fingerprint {(run.header or {}).get('fingerprint')}, this run {self.header['fingerprint']}); "
-                    "give another --output or leave out --resume"))
+                    f"--resume: this file was written by another run: it differs in {changed} (fingerprint "
+                    f"{(run.header or {}).get('fingerprint')}, this run {self.header['fingerprint']}); to start "
+                    "afresh, leave out --resume (this file is replaced) or give another --output"))
             self.header = {k: v for k, v in run.header.items() if k not in ("kind", "format")}
             saved = run.batch_answers() or {a["id"]: a["model_output_str"] for a in run.answers if "id" in a}
             self.done = {i: saved[q] for i, q in enumerate(self.ids) if q in saved}
@@ -248,7 +250,7 @@ def page_views(args, evaluation, summary, header, end):
     current = RunView((args.output or args.predictions or Path("this run")).name, header, records, summary, end)
     baseline = None
     if args.baseline is not None:
-        run = runfile.read_run(args.baseline)
+        run = runfile.read_run(args.baseline, saved=True)
         saved = run.answers
         if not saved or any("score" not in r or "task_name" not in r for r in saved):
             raise InputError(args.baseline, "--baseline needs a finished --output file (answers with scores)")
@@ -287,7 +289,7 @@ def main(argv=None) -> int:
             from shopbench.evaluation.reading import predictions_of
             from shopbench.evaluation.runfile import read_run
 
-            saved_run = read_run(args.predictions)
+            saved_run = read_run(args.predictions, saved=True)
             matched = ev.match_predictions(rows, predictions_of(saved_run, args.predictions))
             header, end = saved_run.header, saved_run.end
             outputs = matched.outputs

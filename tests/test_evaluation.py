@@ -388,3 +388,36 @@ def test_model_mode_end_to_end_with_a_stand_in_model(tmp_path):
     n_mc = sum(r["task_type"] == "multiple-choice" for r in rows)
     assert sum(n for n, is_mc in calls if is_mc) == n_mc
     assert all(n <= 3 for n, _ in calls)
+
+
+def test_a_plain_predictions_file_keeps_a_last_line_without_its_newline(tmp_path):
+    """Only a run file is written line by line and can be torn: a plain answers file written
+    whole (by hand, by another tool) keeps its last answer, and a .gz one reads the same."""
+    import gzip
+
+    lines = [json.dumps({"input_field": q, "model_output_str": a}) for q, a in (("q1", "0"), ("q2", "1"), ("q3", "2"))]
+    text = "\n".join(lines)  # no newline after the last answer
+    plain = tmp_path / "pred.jsonl"
+    plain.write_text(text, encoding="utf-8")
+    packed = tmp_path / "pred.jsonl.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    for path in (plain, packed):
+        assert [p["input_field"] for p in ev.load_predictions(path)] == ["q1", "q2", "q3"], path
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(lines[0] + "\n" + '{"input_field": "q2", "model_', encoding="utf-8")
+    with pytest.raises(ev.InputError, match=r"broken\.jsonl:2: invalid JSON"):
+        ev.load_predictions(broken)
+
+
+def test_predictions_mode_scores_the_last_answer_of_a_file_without_final_newline(tmp_path):
+    rows = [r for r in ev.load_questions(EXAMPLE) if r["metric"] not in metrics.ENCODER_METRICS][:4]
+    data = write_lines(tmp_path / "data.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
+    saved = [json.dumps({"input_field": r["input_field"], "model_output_str": answer_text(r["task_type"],
+                                                                                         r["output_field"])})
+             for r in rows]
+    predictions = tmp_path / "pred.jsonl"
+    predictions.write_text("\n".join(saved), encoding="utf-8")
+    result = run_cli("--data", data, "--predictions", predictions, "--report", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    assert "no saved answer" not in result.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["missing_predictions"] == 0

@@ -1,6 +1,6 @@
 """Runs that survive a crash: the run file is written batch by batch, a torn last line is
 dropped, `--resume` ends with the answers and scores of an uninterrupted run (also after a real
-kill -9), and refuses a run file made with other questions or model settings."""
+kill -9), and refuses a run file made with other questions, model settings or code."""
 
 import shutil
 import signal
@@ -76,9 +76,10 @@ def test_resume_refuses_other_questions_or_model_settings(setup, tmp_path, monke
     path = tmp_path / "run.jsonl"
     shutil.copy(folder / "crashed.jsonl", path)
     assert run_main(monkeypatch, folder, env, "--data", data, "--output", path, "--resume", "--limit", "5") == 2
-    assert "other questions or other model settings" in capsys.readouterr().err
+    assert "the questions" in capsys.readouterr().err
     monkeypatch.setenv("SHOPBENCH_SECONDS_PER_PROMPT", "3")
     assert run_main(monkeypatch, folder, env, "--data", data, "--output", path, "--resume") == 2
+    assert "the model settings" in capsys.readouterr().err
     assert path.read_bytes() == (folder / "crashed.jsonl").read_bytes()  # left as it was
 
 
@@ -130,3 +131,48 @@ def test_the_progress_bar_shows_done_questions_and_the_task_type(capsys):
     err = capsys.readouterr().err
     assert f"3/{len(rows)}" in err and f"{len(rows)}/{len(rows)}" in err
     assert "retrieval" in err and "<" in err  # the task type and tqdm's remaining time
+
+
+def test_the_code_digest_sees_every_source_edit_and_no_cache(tmp_path):
+    from shopbench.evaluation.runfile import code_digest
+
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("X = 1\n")
+    (package / "sub" / "b.py").write_text("Y = 2\n")
+    before = code_digest([package])
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "a.cpython-312.pyc").write_bytes(b"\0cache")
+    assert code_digest([package]) == before
+    (package / "sub" / "b.py").write_text("Y = 3\n")
+    assert code_digest([package]) != before
+    (package / "sub" / "b.py").write_text("Y = 2\n")
+    (package / "sub" / "c.py").write_text("")
+    assert code_digest([package]) != before
+
+
+def test_resume_after_a_change_of_the_code_is_refused_and_says_so(setup, tmp_path, monkeypatch, capsys):
+    """A run begun by one version of the package is not finished by another: the resumed answers
+    would mix two models' behaviour in one score."""
+    from shopbench.evaluation import runfile
+
+    folder, env, data, _ = setup
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "answer.py").write_text("RULE = 'first'\n")
+    monkeypatch.setattr(runfile, "CODE_ROOTS", (package,))
+    path = tmp_path / "run.jsonl"
+    monkeypatch.setenv("FAIL_AT_BATCH", "3")
+    with pytest.raises(RuntimeError, match="fails here"):
+        run_main(monkeypatch, folder, env, "--data", data, "--output", path)
+    monkeypatch.delenv("FAIL_AT_BATCH")
+    crashed = path.read_bytes()
+    (package / "answer.py").write_text("RULE = 'second'\n")
+    capsys.readouterr()
+    assert run_main(monkeypatch, folder, env, "--data", data, "--output", path, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "the package's code" in err and "leave out --resume" in err
+    assert path.read_bytes() == crashed  # left as it was
+    (package / "answer.py").write_text("RULE = 'first'\n")  # the same code again: resumes
+    assert run_main(monkeypatch, folder, env, "--data", data, "--output", path, "--resume") == 0
+    assert answers_and_scores(path) == answers_and_scores(folder / "whole.jsonl")

@@ -58,9 +58,9 @@ def select_questions(rows: list[dict], tasks: list[str] | None = None, limit: in
 
 
 def load_predictions(path: str | Path) -> list[dict]:
-    """Saved answers: JSON lines with at least input_field and model_output_str, or a run file
-    (`--output`, finished or not; see runfile.py)."""
-    return predictions_of(read_run(path), path)
+    """Saved answers: JSON lines with at least input_field and model_output_str (`.gz` too), or a
+    run file (`--output`, finished or not; see runfile.py)."""
+    return predictions_of(read_run(path, saved=True), path)
 
 
 def predictions_of(run: RunFile, path: str | Path) -> list[dict]:

@@ -13,7 +13,10 @@ A run file is JSON lines, each line an object with a `kind`:
                               and the clock section
 
 A run killed at any moment leaves a valid prefix plus at most one torn last line; `read_run`
-drops that line, and `--resume` carries on from the batches before it. The finished file
+drops that line, and `--resume` carries on from the batches before it. Only a run file (one
+that starts with its run record) is written that way: in a file of plain saved answers read
+with `saved=True` (`--predictions`, `--baseline`) a last line without its newline is a line
+like any other. Files ending in `.gz` are read through gzip. The finished file
 replaces the in-progress one in one rename, so a crash leaves one or the other, never a mix.
 Files without `kind` (older `--output` files, plain saved answers) read as answer lines.
 
@@ -21,10 +24,15 @@ A question's id is the first 16 hex digits of sha256(task_name, NUL, prompt); th
 later questions with the same task and prompt in file order get `-2`, `-3`, ... appended, so
 two runs over the same data pair every question, and runs over different data pair the ones
 they share.
+
+The `--resume` fingerprint covers the questions, the model class, its settings and the code:
+a digest of the package's source files (`code_digest`), so a run is never finished by other
+code than began it, with or without git.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -54,15 +62,56 @@ def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
-def fingerprint(rows: list[dict], model: str, settings: dict) -> str:
+def fingerprint(rows: list[dict], model: str, settings: dict, code: str) -> str:
     """What a resumed run must share with the run it continues: every question (prompt, truth,
-    task, metric, in order), the model class and its settings."""
+    task, metric, in order), the model class, its settings and the code (`code_digest`)."""
     h = hashlib.sha256()
     for row in rows:
         h.update(_canonical(row).encode())
         h.update(b"\n")
-    h.update(_canonical({"model": model, "settings": settings}).encode())
+    h.update(_canonical({"model": model, "settings": settings, "code": code}).encode())
     return h.hexdigest()[:32]
+
+
+# What answers a question: the package and the submission's model folder beside it.
+_REPO = Path(__file__).resolve().parents[2]
+CODE_ROOTS = (_REPO / "shopbench", _REPO / "models")
+
+
+def code_digest(roots=None) -> str:
+    """A digest of every Python source file under `roots` (default CODE_ROOTS): names and bytes,
+    in sorted order. Unlike a git commit it needs no git and sees uncommitted edits."""
+    h = hashlib.sha256()
+    for root in (CODE_ROOTS if roots is None else roots):
+        root = Path(root)
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.suffix != ".py" or "__pycache__" in path.parts or not path.is_file():
+                continue
+            h.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def fingerprint_changes(earlier: dict, now: dict) -> list[str]:
+    """What differs between the run record of a file and this run's: the words of the refusal."""
+    changes = []
+    if earlier.get("code") != now.get("code"):
+        was = earlier.get("code") or "not recorded"
+        commits = f", commit {earlier.get('commit')} -> {now.get('commit')}" \
+            if earlier.get("commit") != now.get("commit") else ""
+        changes.append(f"the package's code (digest {was} -> {now.get('code')}{commits})")
+    if earlier.get("model") != now.get("model"):
+        changes.append(f"the model class ({earlier.get('model')} -> {now.get('model')})")
+    old, new = earlier.get("settings") or {}, now.get("settings") or {}
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if keys:
+        changes.append(f"the model settings {keys}")
+    if not changes:
+        changes.append(f"the questions (data, --tasks or --limit; {earlier.get('questions')} questions then, "
+                       f"{now.get('questions')} now)")
+    return changes
 
 
 def git_commit(repo: Path) -> str | None:
@@ -119,27 +168,36 @@ class RunFile:
         return [(None, a) for b in self.batches for a in b.get("answers", ())]
 
 
-def read_run(path: str | Path) -> RunFile:
-    """A run file (or a plain answers file). A last line that is not a whole JSON object ending
-    in a newline is a crash's torn write and is dropped; a bad line before it is an error."""
+def read_run(path: str | Path, saved: bool = False) -> RunFile:
+    """A run file (or a plain answers file). In a run file, a last line that does not end in a
+    newline is a crash's torn write and is dropped; a bad line before it is an error. `saved`:
+    the file may be plain saved answers (no run record), whose last line counts with or without
+    its newline (a file written whole was never torn, and dropping it would lose an answer)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as fh:
+                data = fh.read()
+        except (OSError, EOFError) as exc:
+            raise InputError(path, f"not a readable gzip file: {exc}") from None
+    else:
+        data = path.read_bytes()
     run = RunFile(None)
     lines = data.split(b"\n")
     offset = 0
     for number, raw in enumerate(lines, start=1):
         last = number == len(lines)
-        if last:  # the bytes after the final newline: nothing, or a torn write
-            run.torn = bool(raw.strip())
+        if last and (not saved or run.header is not None or not raw.strip()):
+            run.torn = bool(raw.strip())  # the bytes after the final newline: nothing, or a torn write
             break
         try:
             record = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             # Each line is written with its newline last, so a crash cannot leave a bad whole line.
             raise InputError(path, f"invalid JSON: {getattr(exc, 'msg', exc)}", number) from None
-        offset += len(raw) + 1
+        offset += len(raw) + (0 if last else 1)
         if record is None:
             run.good_bytes = offset
             continue

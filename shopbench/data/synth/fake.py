@@ -14,10 +14,14 @@ import re
 import time
 
 from .engines import TOO_LONG, EngineFailure, SynthOutput, SynthPrompt
+from .validate import max_value_chars
 
 REWORD_KINDS = ("good", "refusal", "lost_placeholder", "payload", "wrong_language", "original", "duplicate",
                 "dev_leak", "empty")
-ENRICH_KINDS = ("good", "not_cited", "refusal", "empty")
+# Junk values an LLM gives when asked for entities of a text: the text itself, an option line, two
+# lines, a sentence, one value for every type.
+ENRICH_KINDS = ("good", "not_cited", "refusal", "empty", "whole_source", "list_number", "line_break", "too_long",
+                "two_types")
 DISTRACTOR_KINDS = ("good", "shown_option", "refusal", "empty")
 KINDS = {"reword": REWORD_KINDS, "enrich": ENRICH_KINDS, "distractor": DISTRACTOR_KINDS}
 
@@ -88,11 +92,7 @@ class FakeGenerator:
         if kind == "refusal":
             return "I'm sorry, but I cannot rewrite this instruction."
         if meta["op"] == "enrich":
-            words = _WORD.findall(meta["source"]) or ["product"]
-            if kind == "not_cited":
-                return f"{rng.choice(words)}, zorblaxian"
-            picked = sorted(set(rng.sample(words, min(2, len(words)))), key=words.index)
-            return ", ".join(picked)
+            return self._enrich(meta, kind, rng)
         if meta["op"] == "distractor":
             if kind == "shown_option":
                 return meta["shown"][0]
@@ -117,5 +117,33 @@ class FakeGenerator:
             text += "\n1. one more option"
         return text
 
+    @staticmethod
+    def _enrich(meta: dict, kind: str, rng: random.Random) -> str:
+        source = meta["source"]
+        words = list({w.lower(): w for w in reversed(_WORD.findall(source))}.values())[::-1] or ["product"]
+        short = sorted(words, key=len)
+        if kind == "not_cited":
+            return f"{rng.choice(words)}, zorblaxian"
+        if kind == "whole_source":
+            return repr([source])
+        if kind == "list_number":
+            return f"{short[0]}, 2. {short[-1] if len(short) < 2 else short[1]}"
+        if kind == "line_break":
+            return repr([f"{short[0]}\n{short[-1] if len(short) < 2 else short[1]}"])
+        if kind == "too_long":  # the shortest start of its longest line longer than the type allows
+            limit, line = max_value_chars(meta["entity_type"]), max(source.splitlines(), key=len)
+            end = next((m.end() for m in re.finditer(r"\S+", line) if m.end() > limit), len(line))
+            return repr([line[:end]])
+        if kind == "two_types":
+            return words[0]
+        # good: words of the text (then their first letters, for a text of few words), none given for
+        # another type of the same text
+        types = meta.get("entity_types") or [meta.get("entity_type")]
+        index = types.index(meta["entity_type"]) if meta.get("entity_type") in types else 0
+        candidates = list({w.lower(): w for w in reversed(words + [w[:3] for w in words])}.values())[::-1]
+        own = candidates[index::len(types)]
+        return ", ".join(own[:2]) if own else candidates[index % len(candidates)]
+
     def close(self) -> None:
         pass
+

@@ -19,16 +19,29 @@ def work_folder(out_dir: Path) -> Path:
 
 
 def read_fingerprint(work: Path) -> dict | None:
+    """The fingerprint of the unfinished run in `work`; None where it has none and nothing was
+    journalled yet (a run stopped before its first write: nothing to lose). A fingerprint that
+    cannot be read is an error, never "no run here": the journal beside it may hold hours of work,
+    which only the user may discard."""
     path = work / FINGERPRINT
-    if not path.is_file():
+    restart = (f"pass --restart to discard it and start over (or remove {work}), or restore "
+               f"{path.name} if you have it")
+    if not path.exists():
+        journal = work / JOURNAL
+        if journal.is_file() and journal.stat().st_size > 0:
+            raise InputError(path, f"an unfinished run's journal is here without its fingerprint; {restart}")
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None  # cut short while being written: nothing was journalled under it yet
+        fingerprint = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot read the fingerprint of the unfinished run here ({exc}); {restart}") from None
+    if not isinstance(fingerprint, dict):
+        raise InputError(path, f"the fingerprint of the unfinished run here is not a JSON object; {restart}")
+    return fingerprint
 
 
 def write_fingerprint(work: Path, fingerprint: dict) -> None:
+    """Written beside its place and renamed into it: a crash leaves the old one or the new one."""
     work.mkdir(parents=True, exist_ok=True)
     tmp = work / (FINGERPRINT + ".tmp")
     tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True) + "\n", encoding="utf-8")

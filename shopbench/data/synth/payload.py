@@ -9,12 +9,17 @@ what a rewording may change, except its quoted names and its numbers: those are 
 placeholders (`{Q1}`, `{N1}`) that the rewording must keep, one each, and that are filled back.
 
 The split errs towards payload: prose misread as payload is only left unreworded, while payload
-misread as prose could be rewritten, so every rule that is unsure keeps the line."""
+misread as prose could be rewritten, so every rule that is unsure keeps the line.
+
+`product_text` reads the other way: the product text alone, that the enrich operation asks
+entities of, never the task's instruction, its numbered options or its labels."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from shopbench.tasks import _CUE as _ANSWER_LABEL  # the answer cues the task reader skips ("Output:")
 
 # An instruction line is rarely longer; a line this long is content (a description, a review).
 MAX_PROSE_LINE = 400
@@ -134,3 +139,77 @@ def payload(prompt: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def without_slots(text: str) -> str:
     """Prose with its placeholders removed: what a language detector should read."""
     return _SLOT.sub(" ", text)
+
+
+# Labelled lines whose text tells the model what to do: never product text.
+_NOT_PRODUCT_LABELS = _INSTRUCTION_LABELS | {"note", "notes", "hint", "format", "example", "examples", "rules"}
+# A list item, also written without a space ("1.comfort"); "3.5 inch" is no list number.
+_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)\]](?!\d)|[A-Za-z][.)]\s)")
+# A quoted name as a sentence holds it: the quote opens after a space or bracket and closes before
+# one or a punctuation mark, so that apostrophes inside ("L'eau", "4'") stay in the name.
+_QUOTED_NAME = re.compile(
+    r"""(?:(?<=[\s(\[:])|^)(?:'(?P<a>[^\n]+?)'|"(?P<b>[^\n]+?)")(?=$|[\s.,;:!?)\]])"""
+    r"|“(?P<c>[^”\n]+)”|‘(?P<d>[^’\n]+)’|「(?P<e>[^」\n]+)」", re.M)
+
+
+def _names(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None).strip() for m in _QUOTED_NAME.finditer(text)]
+
+
+def _first_quoted(content: str) -> str:
+    """`"Laptop Adapter ...", Product 2: "..."` is the first quoted name, not the line."""
+    match = _QUOTED_NAME.match(content)
+    if match and (not content[match.end():].strip() or content[match.end():].lstrip()[0] in ",;"):
+        return next(g for g in match.groups() if g is not None).strip()
+    return content
+
+
+def _product_label(line: str):
+    """A label as product prompts write them: up to four words, beginning with a letter."""
+    match = _LABELLED.match(line)
+    if match and len(match.group(1).split()) <= 4 and match.group(1).strip()[:1].isalpha():
+        return match
+    return None
+
+
+def product_text(prompt: str) -> str:
+    """The product text of a prompt, what an entity can be cited from; "" where there is none.
+
+    The longest labelled content: the rest of a labelled line ("Query: ...", "Product Title:
+    ..."), or the lines under a bare label ("Review:") up to a blank, numbered or labelled line.
+    Lines after a labelled line are not its content: they are as often the task's next sentence
+    ("Select the right answer.") as more text. An instruction label ("Instruction:",
+    "Question:") or an answer cue ("Output:") starts no block; a block that opens a numbered list
+    ("Products: 0. ...") is its first item without its number.
+    A prompt with no instruction outside its blocks ("Input: Which categories fit the product
+    'X'?") holds its instruction in them: there, and in a prompt without blocks, the product text
+    is the longest quoted name."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    instruction: list[str] = []
+    for line in prompt.split("\n"):
+        stripped = line.strip()
+        if not stripped or _NUMBERED.match(line) or _ITEM.match(line):
+            current = None
+            continue
+        match = _product_label(line)
+        if match:
+            label, content = match.group(1).strip(), match.group(2).strip()
+            while _product_label(content):  # "Input: Product 1: ..." is labelled twice
+                label, content = _product_label(content).group(1).strip(), _product_label(content).group(2).strip()
+            current = None
+            if label.lower() in _NOT_PRODUCT_LABELS:
+                instruction.append(content)
+            elif content and _ANSWER_LABEL.match(label):
+                instruction.append(content)  # a worked example's answer: not product text either
+            elif not _ANSWER_LABEL.match(label):
+                blocks.append([_first_quoted(_ITEM.sub("", _NUMBERED.sub("", content, count=1), count=1))])
+                current = None if content else blocks[-1]
+        elif current is not None:
+            current.append(stripped)
+        else:
+            instruction.append(stripped)
+    texts = ["\n".join(block).strip() for block in blocks]
+    if not any(instruction) or not texts:
+        texts = _names("\n".join(texts or instruction))
+    return max(texts, key=len, default="")

@@ -3,7 +3,8 @@ batch at a time, check and journal each batch, and when every job is done write 
 as shards with their manifest, the fingerprint and the report through a staged folder.
 
 Order of failure: a malformed input row stops the run before any engine starts; a changed
-fingerprint refuses to resume (unless `restart`); an engine failure stops the run with every
+fingerprint refuses to resume (unless `restart`), and so does one that cannot be read (the
+unfinished journal is never deleted but by `restart`); an engine failure stops the run with every
 batch before it journalled, so a rerun of the same command continues where it stopped."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from . import asks, report, validate
 from .config import SynthConfig
 from .engines import Generator, SynthPrompt, make_generator
 from .journal import Journal, read_fingerprint, work_folder, write_fingerprint
-from .stage import Checker, Job, plan, read_input
+from .stage import Checker, Job, batches, plan, read_input
 
 log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "fingerprint.json"
@@ -107,7 +108,9 @@ def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, for
     fp = fingerprint(cfg, rows)
     replaces = check_out_dir(out_dir, force)
     work = work_folder(out_dir)
-    earlier = read_fingerprint(work) if work.exists() else None
+    earlier = None
+    if work.exists() and not restart:
+        earlier = read_fingerprint(work)  # unreadable: an InputError, the journal left as it is
     if work.exists() and (restart or earlier is None):
         shutil.rmtree(work)
     elif earlier is not None and earlier != fp:
@@ -121,7 +124,7 @@ def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, for
     pending: list[Job] = []
     for job in jobs:
         if job.id in journal.records:
-            checker.replay(journal.records[job.id])
+            checker.replay(journal.records[job.id], job)
         else:
             pending.append(job)
     if pending:
@@ -129,11 +132,11 @@ def synthesise(cfg: SynthConfig, out_dir: str | Path, restart: bool = False, for
         try:
             progress = tqdm(total=len(jobs), initial=len(jobs) - len(pending), desc="synthesising", unit=" jobs",
                             leave=False)
-            batches = [pending[start:start + cfg.batch_size] for start in range(0, len(pending), cfg.batch_size)]
-            answers = answer_batches(gen, [[p for job in batch for p in job.prompts] for batch in batches])
-            for batch, batch_outputs in zip(batches, answers):
+            cut = batches(pending, cfg.batch_size)
+            answers = answer_batches(gen, [[p for job in batch for p in job.prompts] for batch in cut])
+            for batch, batch_outputs in zip(cut, answers):
                 outputs = iter(batch_outputs)
-                journal.append([checker.finish(job, [next(outputs) for _ in job.prompts]) for job in batch])
+                journal.append(checker.finish_batch(batch, [[next(outputs) for _ in job.prompts] for job in batch]))
                 progress.update(len(batch))
             progress.close()
         finally:

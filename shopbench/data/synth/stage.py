@@ -4,7 +4,12 @@ A job is one generated row to be: its id is the parent's id (a digest of the par
 prompt and truth), the operation and the variant; its sampling seeds come from that id. A job's
 outputs become a record, kept (with its row) or rejected (with the first failing check's
 reason). `finish` must see jobs in plan order: "near-duplicate of a kept wording" depends on the
-wordings kept before, which is also why a resumed run replays its journal in that order."""
+wordings kept before, which is also why a resumed run replays its journal in that order.
+
+Enrich asks one job per product text and entity type; the jobs of one text form a group, which
+`batches` never splits, because a value is kept for one type only where no other type of the
+same text gave it (a value read as brand and colour is neither). A group's values that are
+already journalled (a resumed run) come back through `Checker.replay`."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from shopbench.metrics import truth_problem
 from shopbench.parsing import parse_named_entities
 from shopbench.spec import TaskType
 from shopbench.task_types import rules_for
-from shopbench.tasks import classify, classify_as, entity_source
+from shopbench.tasks import classify, classify_as
 
 from . import asks, language, payload, validate
 from .config import SynthConfig
@@ -92,6 +97,7 @@ class Job:
     parent: dict
     prompts: list[SynthPrompt]
     context: dict = field(default_factory=dict)
+    group: str = ""  # jobs whose checks read each other's answers (enrich: one source); "" alone
 
 
 def _reword_jobs(row: dict, cfg: SynthConfig) -> list[Job]:
@@ -122,7 +128,9 @@ def _reword_jobs(row: dict, cfg: SynthConfig) -> list[Job]:
 
 
 def _enrich_jobs(row: dict, cfg: SynthConfig, seen: set[str]) -> list[Job]:
-    source = entity_source(row["input_field"]).strip()
+    # The product text alone: never the instruction, the option numbers or the labels, which a
+    # model would copy as values that are "verbatim in the source".
+    source = payload.product_text(row["input_field"]).strip()
     if source == row["input_field"].strip() or not cfg.enrich.min_chars <= len(source) <= cfg.enrich.max_chars:
         return []
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
@@ -134,8 +142,10 @@ def _enrich_jobs(row: dict, cfg: SynthConfig, seen: set[str]) -> list[Job]:
         seen.add(job_id)
         prompt_id = f"{job_id}/0"
         prompt = SynthPrompt(prompt_id, asks.enrich(source, entity_type), seed_of(cfg.seed, prompt_id),
-                             max_tokens=48, cite=source, meta={"op": ENRICH, "source": source})
-        jobs.append(Job(job_id, ENRICH, row, [prompt], {"source": source, "entity_type": entity_type}))
+                             max_tokens=48, cite=source,
+                             meta={"op": ENRICH, "source": source, "entity_type": entity_type,
+                                   "entity_types": list(cfg.enrich.entity_types)})
+        jobs.append(Job(job_id, ENRICH, row, [prompt], {"source": source, "entity_type": entity_type}, digest))
     return jobs
 
 
@@ -185,6 +195,20 @@ def plan(rows: list[dict], cfg: SynthConfig) -> list[Job]:
     return jobs
 
 
+def batches(jobs: list[Job], size: int) -> list[list[Job]]:
+    """The jobs cut into batches of about `size`, in order, never splitting a group."""
+    out: list[list[Job]] = []
+    current: list[Job] = []
+    for job in jobs:
+        if len(current) >= size and not (job.group and job.group == current[-1].group):
+            out.append(current)
+            current = []
+        current.append(job)
+    if current:
+        out.append(current)
+    return out
+
+
 # --- checks -------------------------------------------------------------------------------------
 
 @dataclass
@@ -193,15 +217,33 @@ class Checker:
 
     leak_filter: object | None = None
     kept_wordings: validate.WordingIndex = field(default_factory=validate.WordingIndex)
+    # group -> entity type -> the values that type's answer gave (checked or not), for the groups
+    # being finished
+    given: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def replay(self, record: dict) -> None:
-        """A record read back from the journal of an interrupted run."""
+    def replay(self, record: dict, job: Job | None = None) -> None:
+        """A record read back from the journal of an interrupted run (with its job)."""
         if record["status"] == "kept" and record.get("wording"):
             self.kept_wordings.add(record["wording"])
+        if job is not None and job.op == ENRICH and "given" in record:
+            self.given.setdefault(job.group, {})[job.context["entity_type"]] = record["given"]
+
+    def finish_batch(self, jobs: list[Job], outputs: list[list[SynthOutput]]) -> list[dict]:
+        """The records of a batch (from `batches`: whole groups), in order: every answer of a
+        group is read before any of its jobs is checked."""
+        groups = {job.group for job in jobs if job.op == ENRICH}
+        self.given = {g: types for g, types in self.given.items() if g in groups}
+        for job, outs in zip(jobs, outputs):
+            if job.op == ENRICH:
+                self.given.setdefault(job.group, {})[job.context["entity_type"]] = _values(outs)
+        return [self.finish(job, outs) for job, outs in zip(jobs, outputs)]
 
     def finish(self, job: Job, outputs: list[SynthOutput]) -> dict:
         tokens = [sum(o.prompt_tokens for o in outputs), sum(o.output_tokens for o in outputs)]
         record = {"id": job.id, "op": job.op, "task": job.parent.get("task_name", ""), "tokens": tokens}
+        if job.op == ENRICH:  # what this type gave, for its group's other types (and a resumed run)
+            given = self.given.setdefault(job.group, {})
+            record["given"] = given.setdefault(job.context["entity_type"], _values(outputs))
         errors = [o.error for o in outputs if o.error]
         if errors:
             return {**record, "status": "rejected", "reason": validate.ENGINE, "example": errors[0]}
@@ -274,15 +316,18 @@ class Checker:
 
     def _enrich(self, job: Job, texts: list[str]):
         source, entity_type = job.context["source"], job.context["entity_type"]
-        values: list[str] = []
-        for value in parse_named_entities(texts[0].splitlines()[0]):
-            if value.lower() not in {v.lower() for v in values}:
-                values.append(value)
+        values = _parse_values(texts[0])
         if not values:
             return validate.NO_VALUES, texts[0], None, None
-        missing = [v for v in values if v not in source]
-        if missing:
-            return validate.NOT_CITED, f"{missing} not in: {source}", None, None
+        problem = validate.value_problems(values, entity_type, source)
+        if problem:
+            reason, bad = problem
+            return reason, f"{entity_type} {bad} from: {source}", None, None
+        others = {v.lower(): t for t, given in self.given.get(job.group, {}).items() if t != entity_type
+                  for v in given}
+        twice = [f"{v!r} (also {others[v.lower()]})" for v in values if v.lower() in others]
+        if twice:
+            return validate.TWO_TYPES, f"{entity_type} {', '.join(twice)} from: {source}", None, None
         rng = random.Random(seed_of(0, job.id))
         prompt = rng.choice(WORDINGS["ecinstruct_attribute_ner"]).format(attribute=entity_type, input=source)
         row = self._new_row(job, prompt, values, TaskType.NER, "micro f1",
@@ -311,6 +356,19 @@ class Checker:
         if len(spec.options) != count + 1 or not validate.answer_scores_full(row, spec):
             return validate.ANSWER, prompt, None, None
         return None, "", row, None
+
+
+def _parse_values(text: str) -> list[str]:
+    """An enrich answer's values, as the NER parser reads its first line, repeats dropped."""
+    values: list[str] = []
+    for value in parse_named_entities(text.strip().splitlines()[0] if text.strip() else ""):
+        if value.lower() not in {v.lower() for v in values}:
+            values.append(value)
+    return values
+
+
+def _values(outputs: list[SynthOutput]) -> list[str]:
+    return [] if any(o.error for o in outputs) else _parse_values(outputs[0].text)
 
 
 def reading(row: dict, parent: dict) -> dict | None:

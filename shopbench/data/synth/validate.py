@@ -15,7 +15,7 @@ from shopbench.task_types import is_well_formed
 
 from . import language
 
-VERSION = "2"
+VERSION = "3"
 
 # Reasons, in the order the checks run (the first failing one is recorded).
 ENGINE = "engine could not answer"
@@ -28,9 +28,23 @@ NEAR_DUPLICATE = "near-duplicate of a kept wording"
 DEV_LEAK = "near-duplicate of a dev question"
 NOT_CITED = "value not found in the source"
 NO_VALUES = "no values"
+SPANS_SOURCE = "value spans most of the source"
+LIST_LINE = "value holds a line break or a list number"
+TOO_LONG = "value longer than its entity type allows"
+TWO_TYPES = "value given for two entity types of one source"
 ANSWER = "answer not well-formed or not scoring 1.0"
-REASONS = (ENGINE, EMPTY, REFUSAL, PAYLOAD, NOT_CITED, NO_VALUES, ANSWER, LANGUAGE, ORIGINAL,
-           NEAR_DUPLICATE, DEV_LEAK)
+REASONS = (ENGINE, EMPTY, REFUSAL, PAYLOAD, NO_VALUES, SPANS_SOURCE, LIST_LINE, TOO_LONG, NOT_CITED, TWO_TYPES,
+           ANSWER, LANGUAGE, ORIGINAL, NEAR_DUPLICATE, DEV_LEAK)
+
+# The longest value, in characters, an entity of each type has in product text ("Cable Matters",
+# "Stainless Steel", "6.8 inches"); a longer one is a phrase or sentence copied from the text. One
+# table for every enrich check; a type not listed gets DEFAULT_MAX_VALUE_CHARS.
+MAX_VALUE_CHARS = {"product type": 50, "brand": 30, "color": 30, "material": 35, "size": 30}
+DEFAULT_MAX_VALUE_CHARS = 40
+# A value this long against its source is the source (or most of it), not an entity in it.
+MAX_SOURCE_SHARE = 0.7
+# "0. ", "12) " as a list writes them; "iPhone 7 Plus", "3.5 Gbit/s" and "(1)" are no list numbers.
+_LIST_NUMBER = re.compile(r"(?:^|\s)\d{1,3}[.)](?=\s|$)")
 
 # A wording sharing this much of its character 5-grams with another is the same wording.
 SAME_WORDING = 0.8
@@ -99,3 +113,25 @@ def answer_scores_full(row: dict, spec: TaskSpec) -> bool:
 
 def wording_language(text: str, code: str) -> bool:
     return language.is_in(text, code)
+
+
+def max_value_chars(entity_type: str) -> int:
+    return MAX_VALUE_CHARS.get(entity_type.strip().lower(), DEFAULT_MAX_VALUE_CHARS)
+
+
+def value_problems(values: list[str], entity_type: str, source: str) -> tuple[str, list[str]] | None:
+    """The first check the values of one entity type fail against their source, with the values
+    that fail it; None when every value is a plausible entity cited verbatim. (A value given for
+    another type of the same source is the caller's check: it needs the other answers.)"""
+    limit = max_value_chars(entity_type)
+    checks = (
+        (SPANS_SOURCE, lambda v: len(v.strip()) >= MAX_SOURCE_SHARE * len(source.strip())),
+        (LIST_LINE, lambda v: bool(re.search(r"[\r\n\u2028\u2029]", v) or _LIST_NUMBER.search(v))),
+        (TOO_LONG, lambda v: len(v) > limit),
+        (NOT_CITED, lambda v: v not in source),
+    )
+    for reason, fails in checks:
+        bad = [v for v in values if fails(v)]
+        if bad:
+            return reason, bad
+    return None

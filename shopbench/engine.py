@@ -155,36 +155,38 @@ class VllmEngine:
         self.clock (time.monotonic): requests still unfinished then are aborted and come back with the text
         written so far, marked `cut`. A failing batch is retried one request at a time so one bad
         request costs one answer, but only while the deadline has not passed. Raises EngineDead
-        when vLLM says its engine died, or when the batch and every retry tried failed: an engine
-        that fails on everything is not asked again (see recovery.EngineKeeper)."""
+        only when the engine core is gone (vLLM's EngineDeadError, or is_dead()): any other error
+        costs the answers of the requests it hit, however many, and the engine serves the next
+        call; rebuilding a live engine over one bad request would cost minutes for nothing (see
+        recovery.EngineKeeper)."""
         if not requests:
             return []
         try:
             return self._run(requests, deadline)
         except Exception as exc:
-            if is_engine_dead(exc):
-                raise EngineDead(f"vLLM engine died: {exc}") from exc
+            self._raise_if_dead(exc)
             log.exception("engine failed on a batch of %d; retrying one by one while time remains", len(requests))
         results: list[Completion | None] = []
-        tried = failed = 0
         for number, request in enumerate(requests):
             if deadline is not None and self.clock() >= deadline:
                 left = len(requests) - number
                 log.warning("deadline reached; %d requests of the failed batch get default answers", left)
                 results.extend([None] * (len(requests) - number))
                 break
-            tried += 1
             try:
                 results.extend(self._run([request], deadline))
             except Exception as exc:
-                if is_engine_dead(exc):
-                    raise EngineDead(f"vLLM engine died: {exc}") from exc
+                self._raise_if_dead(exc)
                 log.exception("engine failed on a request of %d prompt tokens", len(request.prompt_ids))
                 results.append(None)
-                failed += 1
-        if tried and failed == tried:
-            raise EngineDead(f"the engine failed on a batch of {len(requests)} and on each of {tried} retried alone")
         return results
+
+    def _raise_if_dead(self, exc: Exception) -> None:
+        """EngineDead when `exc` says, or the engine itself says, that the core is gone."""
+        if is_engine_dead(exc):
+            raise EngineDead(f"vLLM engine died: {exc}") from exc
+        if self.is_dead():
+            raise EngineDead(f"vLLM engine core gone: {exc}") from exc
 
     def _run(self, requests: list[Request], deadline: float | None) -> list[Completion]:
         """Drive the engine step by step so that it can be stopped at the deadline; measures what

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -96,6 +97,38 @@ def environment_updates(wanted: dict[str, str], current) -> tuple[dict[str, str]
 # --- end inherited environment ----------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def spawn_environment(updates: dict[str, str]):
+    """os.environ with `updates` while vLLM starts (and spawns its engine core, which starts the
+    workers: each process keeps the environment it was started with), then exactly the caller's
+    again: a variable absent before is absent after, a changed one has its old value back. Also
+    undone: what vLLM itself sets in os.environ on import and while it starts (its CPU platform
+    adds libgomp to LD_PRELOAD, sets VLLM_WORKER_MULTIPROC_METHOD, NUMEXPR_MAX_THREADS, ...),
+    all meant for its own processes. Otherwise the package's process kept the tcmalloc LD_PRELOAD
+    and the rest for good, and every later subprocess (git, a browser, another venv's Python) got
+    them.
+
+    This process needs none of them once the engine runs. vLLM reads its variables here lazily
+    (vllm.envs reads os.environ at each access, without the cache its core and workers turn on),
+    but only while it starts: VLLM_USE_V2_MODEL_RUNNER becomes vllm_config.use_v2_model_runner,
+    which the input processor reads afterwards, VLLM_TARGET_DEVICE picks the platform once
+    (vllm.platforms caches it), and the VLLM_CPU_* variables, VLLM_USE_AOT_COMPILE and
+    LD_PRELOAD are read by the core and workers only. TOKENIZERS_PARALLELISM guards a tokenizer
+    that used threads against a fork, and vLLM forks or spawns only while it starts, inside this
+    block (a rebuilt engine starts inside it again). Another thread that changes os.environ
+    while an engine starts (a rebuild runs in the background) may see its change undone."""
+    saved = dict(os.environ)
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for key in [key for key in os.environ if key not in saved]:
+            del os.environ[key]
+        for key, value in saved.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
 def cpu_binding(workers: int) -> str:
     """VLLM_CPU_OMP_THREADS_BIND value giving each worker an equal run of this process's cores."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
@@ -115,17 +148,17 @@ class VllmEngine:
         updates, warnings = environment_updates(engine_environment(settings), os.environ)
         for warning in warnings:
             log.warning(warning)
-        os.environ.update(updates)
         if (settings.profile == "cpu" and cpu_allocator.wanted(os.environ)
-                and not cpu_allocator.preloaded(os.environ.get("LD_PRELOAD", ""))):
+                and not cpu_allocator.preloaded(updates.get("LD_PRELOAD", os.environ.get("LD_PRELOAD", "")))):
             log.warning("no tcmalloc found: vLLM's CPU worker runs on glibc's malloc, whose heap grows "
                         "over a long run (about 6 %% in 5,000 questions); %s", cpu_allocator.INSTALL_HINT)
-        from vllm import LLM
-
-        from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
-
         self.settings = settings
-        self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
+        with spawn_environment(updates):
+            from vllm import LLM
+
+            from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
+
+            self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
         self.tokenizer = self.llm.get_tokenizer()
         self.stop_token_ids = sorted({self.tokenizer.eos_token_id, *end_of_turn_ids(self.tokenizer)} - {None})
         self.clock = time.monotonic  # deadlines passed to generate() are times on this clock

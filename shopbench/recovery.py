@@ -49,9 +49,9 @@ def exit_on_terminate() -> None:
     exception, so that `finally` blocks close the engine and save what was done. Python's
     default dies on the spot and leaves vLLM's core process running, with its memory and cores.
 
-    For the package's own entry points only: a harness that loads the model class keeps its
-    signals. Nothing changes where a handler is already set or off the main thread; a second
-    SIGTERM kills at once."""
+    For the package's own entry points only; the model class sets its own handler
+    (close_at_exit), which calls this one where it was set first. Nothing changes where a
+    handler is already set or off the main thread; a second SIGTERM kills at once."""
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:

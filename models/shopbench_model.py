@@ -12,7 +12,7 @@ from shopbench.batch_input import flags_of, prompts_of
 from shopbench.budget import Level
 from shopbench.calibration import Calibration
 from shopbench.pacing import Pacer
-from shopbench.recovery import EngineKeeper
+from shopbench.recovery import EngineKeeper, close_at_exit
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
@@ -68,16 +68,23 @@ class ShopBenchModel:
     when the model built its own; no rebuild for an engine passed in without a factory), at most
     recovery.MAX_REBUILDS times; a batch that comes while the new engine loads waits for it at
     most half of its time and otherwise gets default answers. All of it is counted in
-    clock_summary(). `close()` leaves no engine process behind."""
+    clock_summary(). `close()` leaves no engine process behind, and so does the end of the
+    process without it: at exit, on SIGTERM or on Ctrl-C (recovery.close_at_exit)."""
 
     def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None):
         # The track's clock runs from here: the engine's start-up counts against it.
         started = clock()
         self.settings = settings or load_settings()
+        # The harness never calls close(): the engine must not outlive the process, whether it
+        # ends normally, on SIGTERM or on Ctrl-C (recovery.close_at_exit). The handlers go in
+        # before the engine loads, so that a SIGTERM then ends the load by SystemExit (vLLM
+        # cleans up a failed start) rather than killing the process on the spot.
+        _close_at_exit()
         if engine is None:
             engine_factory = engine_factory or self._vllm_engine
             engine = engine_factory()
         self.keeper = EngineKeeper(engine, engine_factory)
+        _close_at_exit(self.keeper)
         self.tokenizer = engine.tokenizer
         self.calibration = Calibration(self.keeper, self.tokenizer, self.settings)
         self.task_pick = TaskPick(self.keeper, self.tokenizer, self.settings)
@@ -216,6 +223,13 @@ class ShopBenchModel:
 
     def close(self) -> None:
         self.keeper.shutdown()
+
+
+def _close_at_exit(keeper=None) -> None:
+    try:
+        close_at_exit(keeper)
+    except Exception:
+        log.exception("could not arrange for the engine to be closed at exit")
 
 
 def _finalized(spec: TaskSpec, text: str | None, prompt: str) -> str:

@@ -7,7 +7,8 @@ token count changes each step) fragment the main heap: over 5,000 questions the 
 memory grew 6 % and was still growing. tcmalloc keeps size classes apart and holds the worker
 flat (README, "A long run"). This module finds a system tcmalloc (Debian:
 `apt-get install libtcmalloc-minimal4`) and composes the LD_PRELOAD that vLLM's spawned
-processes inherit; the package's own process keeps its allocator, being already running.
+processes inherit (set only while they start, engine.spawn_environment); the package's own
+process keeps its allocator, being already running.
 SHOPBENCH_MALLOC=glibc keeps glibc's malloc (to compare, or to read its heap with a debugger).
 
 Pure apart from `find_tcmalloc` and `runs_on_tcmalloc`, which look at the file system."""

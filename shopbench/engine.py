@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -96,6 +97,38 @@ def environment_updates(wanted: dict[str, str], current) -> tuple[dict[str, str]
 # --- end inherited environment ----------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def spawn_environment(updates: dict[str, str]):
+    """os.environ with `updates` while vLLM starts (and spawns its engine core, which starts the
+    workers: each process keeps the environment it was started with), then exactly the caller's
+    again: a variable absent before is absent after, a changed one has its old value back. Also
+    undone: what vLLM itself sets in os.environ on import and while it starts (its CPU platform
+    adds libgomp to LD_PRELOAD, sets VLLM_WORKER_MULTIPROC_METHOD, NUMEXPR_MAX_THREADS, ...),
+    all meant for its own processes. Otherwise the package's process kept the tcmalloc LD_PRELOAD
+    and the rest for good, and every later subprocess (git, a browser, another venv's Python) got
+    them.
+
+    This process needs none of them once the engine runs. vLLM reads its variables here lazily
+    (vllm.envs reads os.environ at each access, without the cache its core and workers turn on),
+    but only while it starts: VLLM_USE_V2_MODEL_RUNNER becomes vllm_config.use_v2_model_runner,
+    which the input processor reads afterwards, VLLM_TARGET_DEVICE picks the platform once
+    (vllm.platforms caches it), and the VLLM_CPU_* variables, VLLM_USE_AOT_COMPILE and
+    LD_PRELOAD are read by the core and workers only. TOKENIZERS_PARALLELISM guards a tokenizer
+    that used threads against a fork, and vLLM forks or spawns only while it starts, inside this
+    block (a rebuilt engine starts inside it again). Another thread that changes os.environ
+    while an engine starts (a rebuild runs in the background) may see its change undone."""
+    saved = dict(os.environ)
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for key in [key for key in os.environ if key not in saved]:
+            del os.environ[key]
+        for key, value in saved.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
 def cpu_binding(workers: int) -> str:
     """VLLM_CPU_OMP_THREADS_BIND value giving each worker an equal run of this process's cores."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
@@ -115,17 +148,17 @@ class VllmEngine:
         updates, warnings = environment_updates(engine_environment(settings), os.environ)
         for warning in warnings:
             log.warning(warning)
-        os.environ.update(updates)
         if (settings.profile == "cpu" and cpu_allocator.wanted(os.environ)
-                and not cpu_allocator.preloaded(os.environ.get("LD_PRELOAD", ""))):
+                and not cpu_allocator.preloaded(updates.get("LD_PRELOAD", os.environ.get("LD_PRELOAD", "")))):
             log.warning("no tcmalloc found: vLLM's CPU worker runs on glibc's malloc, whose heap grows "
                         "over a long run (about 6 %% in 5,000 questions); %s", cpu_allocator.INSTALL_HINT)
-        from vllm import LLM
-
-        from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
-
         self.settings = settings
-        self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
+        with spawn_environment(updates):
+            from vllm import LLM
+
+            from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
+
+            self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
         self.tokenizer = self.llm.get_tokenizer()
         self.stop_token_ids = sorted({self.tokenizer.eos_token_id, *end_of_turn_ids(self.tokenizer)} - {None})
         self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
@@ -155,36 +188,38 @@ class VllmEngine:
         self.clock (time.monotonic): requests still unfinished then are aborted and come back with the text
         written so far, marked `cut`. A failing batch is retried one request at a time so one bad
         request costs one answer, but only while the deadline has not passed. Raises EngineDead
-        when vLLM says its engine died, or when the batch and every retry tried failed: an engine
-        that fails on everything is not asked again (see recovery.EngineKeeper)."""
+        only when the engine core is gone (vLLM's EngineDeadError, or is_dead()): any other error
+        costs the answers of the requests it hit, however many, and the engine serves the next
+        call; rebuilding a live engine over one bad request would cost minutes for nothing (see
+        recovery.EngineKeeper)."""
         if not requests:
             return []
         try:
             return self._run(requests, deadline)
         except Exception as exc:
-            if is_engine_dead(exc):
-                raise EngineDead(f"vLLM engine died: {exc}") from exc
+            self._raise_if_dead(exc)
             log.exception("engine failed on a batch of %d; retrying one by one while time remains", len(requests))
         results: list[Completion | None] = []
-        tried = failed = 0
         for number, request in enumerate(requests):
             if deadline is not None and self.clock() >= deadline:
                 left = len(requests) - number
                 log.warning("deadline reached; %d requests of the failed batch get default answers", left)
                 results.extend([None] * (len(requests) - number))
                 break
-            tried += 1
             try:
                 results.extend(self._run([request], deadline))
             except Exception as exc:
-                if is_engine_dead(exc):
-                    raise EngineDead(f"vLLM engine died: {exc}") from exc
+                self._raise_if_dead(exc)
                 log.exception("engine failed on a request of %d prompt tokens", len(request.prompt_ids))
                 results.append(None)
-                failed += 1
-        if tried and failed == tried:
-            raise EngineDead(f"the engine failed on a batch of {len(requests)} and on each of {tried} retried alone")
         return results
+
+    def _raise_if_dead(self, exc: Exception) -> None:
+        """EngineDead when `exc` says, or the engine itself says, that the core is gone."""
+        if is_engine_dead(exc):
+            raise EngineDead(f"vLLM engine died: {exc}") from exc
+        if self.is_dead():
+            raise EngineDead(f"vLLM engine core gone: {exc}") from exc
 
     def _run(self, requests: list[Request], deadline: float | None) -> list[Completion]:
         """Drive the engine step by step so that it can be stopped at the deadline; measures what

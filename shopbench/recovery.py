@@ -3,8 +3,10 @@
 `EngineKeeper.generate(requests, deadline, grace)` runs the engine's call in a worker thread and
 waits for it until the deadline plus a grace (at least `min_grace` seconds). The engine is dead
 when
-- the call raises (vLLM's EngineDeadError, or engine.EngineDead: a batch whose one-by-one
-  retries all failed);
+- the call raises vLLM's EngineDeadError or engine.EngineDead (the core is gone), or raises
+  anything while the engine says its core is gone; any other error of a live engine costs that
+  call's answers alone (None) and the same engine serves the next call: a rebuild takes minutes
+  (about 6 on 4x T4) and a bad request does not make a live engine dead;
 - the engine says so while the call runs (`engine.is_dead()`, asked every POLL_SECONDS): vLLM
   knows at once that its core process exited, while the call itself would wait for the core's
   output until the deadline;
@@ -31,10 +33,12 @@ being rebuilt) and, of those, `rebuild_wait_batches` (calls that came while a re
 
 from __future__ import annotations
 
+import atexit
 import logging
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -45,9 +49,9 @@ def exit_on_terminate() -> None:
     exception, so that `finally` blocks close the engine and save what was done. Python's
     default dies on the spot and leaves vLLM's core process running, with its memory and cores.
 
-    For the package's own entry points only: a harness that loads the model class keeps its
-    signals. Nothing changes where a handler is already set or off the main thread; a second
-    SIGTERM kills at once."""
+    For the package's own entry points only; the model class sets its own handler
+    (close_at_exit), which calls this one where it was set first. Nothing changes where a
+    handler is already set or off the main thread; a second SIGTERM kills at once."""
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
@@ -58,6 +62,71 @@ def exit_on_terminate() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
+
+
+# --- the process's end: no engine outlives the process that holds it --------------------------
+# Keepers whose engines are shut down when the process ends; weak, so that this list keeps no
+# model alive that its program dropped.
+_open_keepers: weakref.WeakSet = weakref.WeakSet()
+_chained: dict[int, object] = {}  # signal -> the handler that was set before ours
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def close_at_exit(keeper=None) -> None:
+    """Shut `keeper`'s engines down when this process ends, whoever ends it: the evaluator's
+    harness imports the model class and never calls close(), and a SIGTERM (a container
+    runtime's first word) or a Ctrl-C would otherwise leave vLLM's engine core and workers
+    running as orphans, holding memory (on a GPU, all of every card). Without `keeper`, only
+    the handlers (for the minutes an engine loads).
+
+    - At interpreter exit (atexit), also after an uncaught KeyboardInterrupt or SystemExit.
+    - SIGTERM or SIGINT whose handler was the default (death on the spot): the engines are shut
+      down, then the process exits with status 128 + signal by SystemExit, so that `finally`
+      blocks still run; a second signal meanwhile kills at once.
+    - A handler set before ours (the host program's, Python's KeyboardInterrupt for SIGINT,
+      exit_on_terminate's) is called instead: the host decides. Ctrl-C thus interrupts as
+      always, and the engine is closed only when the process ends, not on an interrupt that a
+      notebook or a REPL survives.
+    - An ignored signal stays ignored; off the main thread no handler is set; a handler the host
+      sets later replaces ours (the atexit hook stays)."""
+    if keeper is not None:
+        _open_keepers.add(keeper)
+    # atexit runs the last registered first: registered again now that vLLM is imported, so that
+    # the engines are shut down in full (workers, shared memory) before multiprocessing's own
+    # hook terminates or waits for vLLM's core process.
+    atexit.unregister(close_all)
+    atexit.register(close_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in EXIT_SIGNALS:
+        current = signal.getsignal(signum)
+        if current is _on_exit_signal or current is signal.SIG_IGN or current is None:
+            continue
+        _chained[signum] = current
+        signal.signal(signum, _on_exit_signal)
+
+
+def close_all() -> None:
+    """Shut down the engines of every keeper registered with close_at_exit."""
+    for keeper in list(_open_keepers):
+        try:
+            keeper.shutdown()
+        except Exception:
+            log.exception("could not shut an engine down at exit")
+
+
+def _on_exit_signal(signum, frame):
+    previous = _chained.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        return previous(signum, frame)
+    signal.signal(signum, signal.SIG_DFL)
+    # In a thread: the signal may have come while this (main) thread held a lock the shutdown
+    # takes (the keeper's, an engine's shutdown lock); past a rebuild's and an engine's shutdown
+    # bounds the exit goes on, and the atexit hook finishes the job once the stack has unwound.
+    closing = threading.Thread(target=close_all, name="shopbench-close-on-signal", daemon=True)
+    closing.start()
+    closing.join(2 * SHUTDOWN_SECONDS)
+    raise SystemExit(128 + signum)
 
 # A second death may be bad luck (a stray kill, one prompt that broke the engine); after a third
 # the engine is not to be trusted on this machine, and each rebuild costs its load time.
@@ -157,7 +226,13 @@ class EngineKeeper:
                 return [None] * len(requests)
         if "error" in outcome:
             error = outcome["error"]
-            self._died(engine, f"the engine failed: {type(error).__name__}: {error}")
+            from .engine import is_engine_dead  # here: the package's programs import this module before torch
+
+            if is_engine_dead(error) or _says_dead(engine):
+                self._died(engine, f"the engine failed: {type(error).__name__}: {error}")
+            else:
+                log.error("the engine failed on a call of %d requests but is not dead; they get default answers",
+                          len(requests), exc_info=error)
             return [None] * len(requests)
         results = list(outcome.get("results") or [])
         return (results + [None] * len(requests))[: len(requests)]

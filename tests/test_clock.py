@@ -121,9 +121,10 @@ def test_a_run_behind_its_track_budget_degrades_saying_so_once_per_change(dev_ro
 
 class FailingEngine:
     """A VllmEngine whose step-by-step runs fail on batches and on the single requests `fails`
-    names (1-based, in the order tried), each failure costing a second of the fake clock."""
+    names (1-based, in the order tried), each failure costing a second of the fake clock; its
+    core is alive unless `core_dead`."""
 
-    def __new__(cls, clock, fails, error=RuntimeError):
+    def __new__(cls, clock, fails, error=RuntimeError, core_dead=False):
         from shopbench.engine import VllmEngine
 
         class Failing(VllmEngine):
@@ -134,8 +135,11 @@ class FailingEngine:
                 self.tried.append(len(requests))
                 self.clock.now += 1.0
                 if len(requests) > 1 or len(self.tried) - 1 in fails:
-                    raise error("engine down")
+                    raise error("engine failed")
                 return [Completion("1", 1)]
+
+            def is_dead(self):
+                return core_dead
 
         return Failing()
 
@@ -149,20 +153,29 @@ def test_a_failed_batch_is_retried_one_by_one_only_while_time_remains():
     assert results[0] is None and results[1].text == "1" and results[2:] == [None, None]
 
 
-def test_an_engine_failing_on_everything_says_it_is_dead():
+def test_failures_of_a_live_engine_cost_answers_and_only_a_gone_core_is_dead():
     from shopbench.engine import EngineDead
 
+    request = Request(prompt_ids=(1, 2, 3), max_tokens=8)
+    # every request tried fails, the core alive: answers lost, the engine not called dead
     engine = FailingEngine(FakeClock(), fails={1, 2})
-    with pytest.raises(EngineDead):
-        engine.generate([Request(prompt_ids=(1, 2, 3), max_tokens=8)] * 4, deadline=2.5)
+    assert engine.generate([request] * 4, deadline=2.5) == [None] * 4
     assert engine.tried == [4, 1, 1]
+    engine = FailingEngine(FakeClock(), fails={0, 1})  # the batch of one (0), as a task-pick question, and its retry
+    assert engine.generate([request], deadline=10.0) == [None]
+    assert engine.tried == [1, 1]
+
+    engine = FailingEngine(FakeClock(), fails=set(), core_dead=True)
+    with pytest.raises(EngineDead):
+        engine.generate([request] * 4, deadline=10.0)
+    assert engine.tried == [4]  # no retries on an engine whose core is gone
 
     class EngineDeadError(RuntimeError):  # vLLM's, matched by name
         pass
 
     engine = FailingEngine(FakeClock(), fails=set(), error=EngineDeadError)
     with pytest.raises(EngineDead):
-        engine.generate([Request(prompt_ids=(1, 2, 3), max_tokens=8)] * 4, deadline=10.0)
+        engine.generate([request] * 4, deadline=10.0)
     assert engine.tried == [4]  # no retries on an engine vLLM says is gone
 
 

@@ -96,3 +96,22 @@ def test_the_real_engine_worker_runs_on_tcmalloc(engine):
     mapped = {process.name(): cpu_allocator.runs_on_tcmalloc(process.pid) for process in engine.processes}
     workers = {name: on for name, on in mapped.items() if "Worker" in name}
     assert workers and all(workers.values()), mapped
+
+
+def test_the_engine_variables_are_set_while_it_starts_and_the_callers_environment_is_back_after(monkeypatch):
+    import os
+
+    from shopbench.engine import spawn_environment
+
+    monkeypatch.setenv("LD_PRELOAD", "/t/libgomp.so.1")
+    monkeypatch.setenv("SHOPBENCH_TEST_CALLERS", "caller's")
+    monkeypatch.delenv("SHOPBENCH_TEST_ABSENT", raising=False)
+    before = dict(os.environ)
+    with pytest.raises(RuntimeError), spawn_environment({"LD_PRELOAD": f"{TCMALLOC}:/t/libgomp.so.1",
+                                                         "SHOPBENCH_TEST_ABSENT": "1"}):
+        # what the engine's processes, spawned now, inherit
+        assert os.environ["LD_PRELOAD"] == f"{TCMALLOC}:/t/libgomp.so.1" and os.environ["SHOPBENCH_TEST_ABSENT"] == "1"
+        os.environ["SHOPBENCH_TEST_CALLERS"] = "changed while starting"  # as vLLM sets its own
+        os.environ["SHOPBENCH_TEST_SET_WHILE_STARTING"] = "1"
+        raise RuntimeError("a start that fails restores it too")
+    assert dict(os.environ) == before

@@ -15,17 +15,22 @@ from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
 
 
 class StubEngine:
-    """Answers every request with the same text; can fail on whole batches or single requests."""
+    """Answers every request with the same text; can fail on whole batches or single requests,
+    or be dead (its calls raise EngineDead, as VllmEngine's do once its core is gone)."""
 
-    def __init__(self, tokenizer, text="", fail_batches=False, fail_if=None):
+    def __init__(self, tokenizer, text="", fail_batches=False, fail_if=None, dead=False):
         self.tokenizer = tokenizer
-        self.text, self.fail_batches, self.fail_if = text, fail_batches, fail_if
+        self.text, self.fail_batches, self.fail_if, self.dead = text, fail_batches, fail_if, dead
         self.calls = []
 
     def generate(self, requests, deadline=None):
+        from shopbench.engine import EngineDead
+
         self.calls.append(len(requests))
+        if self.dead:
+            raise EngineDead("engine core gone")
         if self.fail_batches:
-            raise RuntimeError("engine down")
+            raise RuntimeError("engine failed on the batch")
         return [None if self.fail_if and self.fail_if(r) else Completion(self.text, 1) for r in requests]
 
 
@@ -41,6 +46,18 @@ def test_a_failed_batch_costs_only_defaults(proxy_tokenizer, cpu_settings):
     model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, fail_batches=True))
     prompts = ["Which?\n0. a\n1. b\nAnswer: ", "Which?\n0. c\n1. d\n2. e\nAnswer: "]
     assert model.batch_predict({"prompt": prompts}, True) == ["0", "0"]
+
+
+def test_a_failing_call_of_a_live_engine_costs_its_answers_not_the_engine(proxy_tokenizer, cpu_settings):
+    built = []
+    engine = StubEngine(proxy_tokenizer, "1", fail_batches=True)
+    model = ShopBenchModel(cpu_settings, engine=engine, engine_factory=lambda: built.append(1))
+    assert model.batch_predict({"prompt": [MC]}, True) == ["0"]  # one request, as a task-pick question
+    engine.fail_batches = False
+    assert model.batch_predict({"prompt": [MC, MC]}, True) == ["1", "1"]
+    assert model.engine is engine and not built and engine.calls == [1, 2]
+    summary = model.clock_summary()
+    assert summary["engine_deaths"] == 0 and summary["engine_rebuilds"] == 0 and summary["engine_dead_batches"] == 0
 
 
 def test_a_failed_request_keeps_the_rest_of_the_batch(proxy_tokenizer, cpu_settings):
@@ -170,10 +187,10 @@ def test_a_dead_engine_is_rebuilt_a_few_times_then_not_called(proxy_tokenizer, c
     built = []
 
     def factory():
-        built.append(StubEngine(proxy_tokenizer, "1", fail_batches=True))
+        built.append(StubEngine(proxy_tokenizer, "1", dead=True))
         return built[-1]
 
-    first = StubEngine(proxy_tokenizer, "1", fail_batches=True)
+    first = StubEngine(proxy_tokenizer, "1", dead=True)
     model = ShopBenchModel(cpu_settings, engine=first, engine_factory=factory)
     for _ in range(MAX_REBUILDS + 3):
         assert model.batch_predict({"prompt": [MC, MC]}, True) == ["0", "0"]
@@ -230,7 +247,7 @@ def test_no_call_waits_for_a_slow_rebuild_past_its_limit(proxy_tokenizer, cpu_se
 
     limit = 0.2  # seconds per prompt
     settings = replace(cpu_settings, clock=ClockSettings(seconds_per_prompt=limit))
-    model = ShopBenchModel(settings, engine=StubEngine(proxy_tokenizer, fail_batches=True), engine_factory=slow_factory)
+    model = ShopBenchModel(settings, engine=StubEngine(proxy_tokenizer, dead=True), engine_factory=slow_factory)
     try:
         for _ in range(4):
             start = time.monotonic()
@@ -267,7 +284,7 @@ def test_close_during_a_rebuild_shuts_the_new_engine_down_once_built(proxy_token
         return built[-1]
 
     first = Closable(proxy_tokenizer)
-    first.fail_batches = True
+    first.dead = True
     model = ShopBenchModel(cpu_settings, engine=first, engine_factory=slow_factory)
     model.batch_predict({"prompt": [MC]}, True)
     model.close()
@@ -278,7 +295,7 @@ def test_close_during_a_rebuild_shuts_the_new_engine_down_once_built(proxy_token
 
 
 def test_a_rebuilt_engine_answers(proxy_tokenizer, cpu_settings):
-    model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, fail_batches=True),
+    model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, dead=True),
                            engine_factory=lambda: StubEngine(proxy_tokenizer, "2"))
     assert model.batch_predict({"prompt": [MC]}, True) == ["0"]
     assert model.batch_predict({"prompt": [MC]}, True) == ["2"]

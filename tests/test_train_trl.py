@@ -156,3 +156,22 @@ def test_the_hand_loop_stays_available(tiny, data, tmp_path):
                        "--eval-rows", "1"]) == 0
     log = json.loads((out / "train_log.json").read_text())
     assert "trainer" not in log and len(log["losses"]) == 1 and not (out / "checkpoints").exists()
+
+
+def test_the_adapter_merges_with_the_build_merge_command(tiny, data, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from shopbench.modelbuild.merge import merge_adapters
+
+    out = tmp_path / "adapter"
+    train(tiny, data, out, SFTSettings(max_steps=2, save_steps=2, **SETTINGS), progress=False)
+    merged = merge_adapters(tiny, [(out, 1.0)], tmp_path / "merged", progress=False)
+    ids = torch.tensor([[1, 504, 3456, 314, 260, 1345, 30]])
+    with torch.no_grad():
+        base = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32)
+        reference = PeftModel.from_pretrained(base, out).eval()(ids).logits
+        ours = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval()(ids).logits
+        untouched = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32).eval()(ids).logits
+    assert torch.allclose(ours, reference, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(ours, untouched, atol=1e-4), "the adapter changed nothing"

@@ -1,8 +1,15 @@
-"""A small LoRA SFT runner on plain PEFT + PyTorch for any causal LM with a chat template.
+"""The hand-written LoRA SFT loop on plain PEFT + PyTorch, and the row encoding both trainers share.
 
-It trains exactly what the axolotl recipe trains, on a machine without a GPU: the rows' chat
-(task-type system prompt, prompt, answer) rendered with the model's own template, loss on the
-assistant's answer tokens only (and the end-of-turn token that closes them)."""
+`shopbench.train sft` trains with TRL's SFTTrainer (`trl_sft.py`) by default. TRL does all that
+this loop does; what stays here is:
+- `render_row` / `encode_row`: the rows' chat (task-type system prompt, prompt, answer) in the
+  model's own template, with labels on the answer tokens and the end-of-turn token that closes
+  them only, as the axolotl recipe trains. TRL's labels are tested against `encode_row`'s, and
+  the held-out probe loss of both trainers is measured on these encodings (`mean_loss`);
+- `split_rows`, `load_rows`, `check_settings`, `SFTSettings`: shared by both trainers;
+- `train` (`--trainer hand`): a loop with no TRL or `datasets` dependency, kept as the baseline
+  of `bench/train_speed.py`. It has no checkpoints or resume, and it averages the rows' own mean
+  losses over an accumulated step where the Trainer (and axolotl) average over all answer tokens."""
 
 from __future__ import annotations
 

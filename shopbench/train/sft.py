@@ -89,9 +89,11 @@ def mean_loss(model, examples: list[dict]) -> float:
     import torch
 
     was_training = model.training
+    device = next(model.parameters()).device  # the Trainer moves the model to an accelerator where there is one
     model.eval()
     with torch.no_grad():
-        losses = [float(model(input_ids=torch.tensor([e["input_ids"]]), labels=torch.tensor([e["labels"]])).loss)
+        losses = [float(model(input_ids=torch.tensor([e["input_ids"]], device=device),
+                              labels=torch.tensor([e["labels"]], device=device)).loss)
                   for e in examples]
     model.train(was_training)
     return sum(losses) / len(losses)

@@ -129,6 +129,7 @@ def make_trainer(model, tokenizer, records: list[dict], settings: SFTSettings, c
     """The SFTTrainer for a LoRA-wrapped model and prompt-completion records, with the recipe's
     optimiser and schedule; its `train_dataset` holds the tokenised rows and their labels."""
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     config = SFTConfig(
@@ -157,7 +158,10 @@ def make_trainer(model, tokenizer, records: list[dict], settings: SFTSettings, c
         packing=False,
         eos_token=end_of_turn,
     )
-    return SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(records), processing_class=tokenizer)
+    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(records), processing_class=tokenizer)
+    if not progress:
+        trainer.remove_callback(PrinterCallback)  # without bars the Trainer prints every step's log instead
+    return trainer
 
 
 def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings: SFTSettings | None = None,

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from shopbench.train.sft import IGNORE, SFTSettings, encode_row
-from shopbench.train.trl_sft import end_of_turn_token, make_trainer, prompt_completion, train
+from shopbench.train.trl_sft import end_of_turn_token, make_trainer, prompt_completion, saved_step, train
 from tests.build_tiny import REPO, proxy_tokenizer, tiny_qwen2
 from tests.test_train_sft import PROBE, ROWS, write_rows
 
@@ -88,9 +88,9 @@ def test_a_killed_run_resumes_to_the_uninterrupted_adapter(tiny, data, tmp_path)
 
     out = tmp_path / "killed"
     child = run_in_child(tiny, data, out, settings)
-    first = out / "checkpoints" / "checkpoint-2" / "trainer_state.json"
+    first = out / "checkpoints" / "checkpoint-2"
     deadline = time.time() + 240
-    while not first.exists() and child.poll() is None and time.time() < deadline:
+    while saved_step(first) is None and child.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert child.poll() is None, f"the run ended before it could be killed: {child.stderr.read().decode()[-2000:]}"
     os.kill(child.pid, signal.SIGKILL)

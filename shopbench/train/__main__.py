@@ -7,7 +7,7 @@ import sys
 
 from shopbench.jsonl import InputError
 from shopbench.train.axolotl import BASE_MODEL, write_axolotl_config
-from shopbench.train.sft import SFTSettings, train
+from shopbench.train.sft import SFTSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     ax.add_argument("--num-epochs", type=int, default=1)
 
     defaults = SFTSettings()
-    sft = sub.add_parser("sft", help="LoRA fine-tune a causal LM on a built data folder (PEFT + PyTorch)")
+    sft = sub.add_parser("sft", help="LoRA fine-tune a causal LM on a built data folder (TRL SFTTrainer + PEFT)")
+    sft.add_argument("--trainer", choices=["trl", "hand"], default="trl",
+                     help="trl: TRL's SFTTrainer, with checkpoints and resume (default); hand: the plain PyTorch loop")
     sft.add_argument("--model", required=True, help="Hugging Face model folder")
     sft.add_argument("--data", required=True, help="built data folder or one JSONL file")
     sft.add_argument("--out", required=True, help="folder for the adapter and train_log.json")
@@ -40,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     sft.add_argument("--seed", type=int, default=defaults.seed)
     sft.add_argument("--eval-rows", type=int, default=defaults.eval_rows,
                      help="rows held out of training whose mean loss is measured before and after (0: none)")
+    sft.add_argument("--save-steps", type=int, default=defaults.save_steps,
+                     help="trl: a checkpoint every N optimizer steps in OUT/checkpoints; rerunning resumes from it")
+    sft.add_argument("--save-total-limit", type=int, default=defaults.save_total_limit,
+                     help="trl: checkpoints kept (the newest)")
+    sft.add_argument("--gradient-checkpointing", action="store_true", help="trl: less memory for more compute")
 
     args = parser.parse_args(argv)
     if args.command == "axolotl":
@@ -55,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                            lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
                            weight_decay=args.weight_decay, warmup_steps=args.warmup_steps,
                            gradient_accumulation_steps=args.grad_accum, max_length=args.max_length,
-                           seed=args.seed, limit=args.limit, eval_rows=args.eval_rows)
+                           seed=args.seed, limit=args.limit, eval_rows=args.eval_rows, save_steps=args.save_steps,
+                           save_total_limit=args.save_total_limit, gradient_checkpointing=args.gradient_checkpointing)
+    if args.trainer == "trl":
+        from shopbench.train.trl_sft import train
+    else:
+        from shopbench.train.sft import train
     try:
         log = train(args.model, args.data, args.out, settings)
     except ValueError as exc:  # bad data or settings (InputError is one), found before any training
@@ -66,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                  f"{log['probe_loss_before']:.4f} -> {log['probe_loss_after']:.4f}")
     else:
         probe = "no probe rows"
-    print(f"trained {len(log['losses'])} steps on {log['trained_rows']} rows in {log['seconds']} s; {probe}; "
+    resumed = f" (resumed at step {log['resumed_from_step']})" if log.get("resumed_from_step") else ""
+    print(f"trained {len(log['losses'])} steps{resumed} on {log['trained_rows']} rows in {log['seconds']} s; {probe}; "
           f"adapter in {args.out}")
     return 0
 

@@ -1,8 +1,15 @@
-"""A small LoRA SFT runner on plain PEFT + PyTorch for any causal LM with a chat template.
+"""The hand-written LoRA SFT loop on plain PEFT + PyTorch, and the row encoding both trainers share.
 
-It trains exactly what the axolotl recipe trains, on a machine without a GPU: the rows' chat
-(task-type system prompt, prompt, answer) rendered with the model's own template, loss on the
-assistant's answer tokens only (and the end-of-turn token that closes them)."""
+`shopbench.train sft` trains with TRL's SFTTrainer (`trl_sft.py`) by default. TRL does all that
+this loop does; what stays here is:
+- `render_row` / `encode_row`: the rows' chat (task-type system prompt, prompt, answer) in the
+  model's own template, with labels on the answer tokens and the end-of-turn token that closes
+  them only, as the axolotl recipe trains. TRL's labels are tested against `encode_row`'s, and
+  the held-out probe loss of both trainers is measured on these encodings (`mean_loss`);
+- `split_rows`, `load_rows`, `check_settings`, `SFTSettings`: shared by both trainers;
+- `train` (`--trainer hand`): a loop with no TRL or `datasets` dependency, kept as the baseline
+  of `bench/train_speed.py`. It has no checkpoints or resume, and it averages the rows' own mean
+  losses over an accumulated step where the Trainer (and axolotl) average over all answer tokens."""
 
 from __future__ import annotations
 
@@ -32,6 +39,10 @@ class SFTSettings:
     seed: int = 0
     limit: int | None = None
     eval_rows: int = 32
+    # TRL trainer only (the hand loop neither checkpoints nor resumes):
+    save_steps: int = 50  # a checkpoint every N optimizer steps under out_dir/checkpoints
+    save_total_limit: int = 2  # checkpoints kept (the newest)
+    gradient_checkpointing: bool = False  # less memory for more compute; for long rows on big models
 
 
 def row_messages(row: dict) -> list[dict]:
@@ -40,13 +51,10 @@ def row_messages(row: dict) -> list[dict]:
     return chat_messages(row["input_field"], row["task_type"], row["answer"])
 
 
-def encode_row(tokenizer, row: dict) -> dict:
-    """Token ids and labels for one row: every prompt token is IGNORE, the answer tokens and the
-    end-of-turn token are their own ids, whitespace after the end of turn is IGNORE again.
-
-    Prompt and answer are tokenised apart and joined, so the boundary is exact whatever the
-    tokenizer would merge across it; the template ends the prompt with a newline, so nothing
-    merges there in practice."""
+def render_row(tokenizer, row: dict) -> tuple[str, str, str]:
+    """The row's chat in the model's template as (prompt, answer, tail): the prompt up to and with
+    the assistant header, the answer with the end-of-turn token that closes it, and the whitespace
+    the template writes after the end of turn (trained by neither runner)."""
     messages = row_messages(row)
     if messages[-1]["role"] != "assistant":
         raise ValueError("a training row's chat must end with the assistant's answer")
@@ -56,7 +64,17 @@ def encode_row(tokenizer, row: dict) -> dict:
         raise ValueError("the chat template renders the prompt differently once an answer follows")
     completion = full_text[len(prompt_text):]
     core = completion.rstrip()
-    tail = completion[len(core):]
+    return prompt_text, core, completion[len(core):]
+
+
+def encode_row(tokenizer, row: dict) -> dict:
+    """Token ids and labels for one row: every prompt token is IGNORE, the answer tokens and the
+    end-of-turn token are their own ids, whitespace after the end of turn is IGNORE again.
+
+    Prompt and answer are tokenised apart and joined, so the boundary is exact whatever the
+    tokenizer would merge across it; the template ends the prompt with a newline, so nothing
+    merges there in practice."""
+    prompt_text, core, tail = render_row(tokenizer, row)
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     core_ids = tokenizer(core, add_special_tokens=False)["input_ids"]
     tail_ids = tokenizer(tail, add_special_tokens=False)["input_ids"] if tail else []
@@ -71,9 +89,11 @@ def mean_loss(model, examples: list[dict]) -> float:
     import torch
 
     was_training = model.training
+    device = next(model.parameters()).device  # the Trainer moves the model to an accelerator where there is one
     model.eval()
     with torch.no_grad():
-        losses = [float(model(input_ids=torch.tensor([e["input_ids"]]), labels=torch.tensor([e["labels"]])).loss)
+        losses = [float(model(input_ids=torch.tensor([e["input_ids"]], device=device),
+                              labels=torch.tensor([e["labels"]], device=device)).loss)
                   for e in examples]
     model.train(was_training)
     return sum(losses) / len(losses)
@@ -89,6 +109,40 @@ def load_rows(data: str | Path, limit: int | None = None) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
+def check_settings(settings: SFTSettings) -> None:
+    if settings.max_steps < 1 or settings.gradient_accumulation_steps < 1:
+        raise ValueError("max_steps and gradient_accumulation_steps must be at least 1")
+    if settings.eval_rows < 0:
+        raise ValueError(f"eval_rows must be 0 or more, not {settings.eval_rows}")
+    if settings.save_steps < 1 or settings.save_total_limit < 1:
+        raise ValueError("save_steps and save_total_limit must be at least 1")
+
+
+def split_rows(tokenizer, rows: list[dict], settings: SFTSettings,
+               data) -> tuple[list[tuple[dict, dict]], list[dict], int]:
+    """(row, encoded row) pairs to train on, the encoded probe rows, and how many rows were
+    skipped as longer than max_length. The probe rows are held out of training, so the probe loss
+    after training is a held-out loss; they are the last rows (a built data folder is shuffled,
+    so they are a sample)."""
+    pairs, too_long = [], 0
+    for row in rows:
+        example = encode_row(tokenizer, row)
+        if len(example["input_ids"]) > settings.max_length:
+            too_long += 1  # cutting the prompt would train on a question the answer no longer fits
+            continue
+        pairs.append((row, example))
+    if too_long:
+        print(f"skipped {too_long} of {len(rows)} rows longer than max_length={settings.max_length} tokens")
+    if not pairs:
+        raise ValueError(f"{data}: no trainable rows")
+    held = settings.eval_rows
+    if held and held >= len(pairs):
+        raise ValueError(f"eval_rows={held} would hold out all {len(pairs)} trainable rows of {data}; "
+                         "lower it (0: no probe)")
+    probe = [example for _, example in pairs[len(pairs) - held:]] if held else []
+    return pairs[:len(pairs) - held], probe, too_long
+
+
 def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings: SFTSettings | None = None,
           progress: bool = True) -> dict:
     """LoRA fine-tune; saves the PEFT adapter and `train_log.json` (losses per optimizer step, and
@@ -99,32 +153,12 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
     from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedule_with_warmup
 
     settings = settings or SFTSettings()
-    if settings.max_steps < 1 or settings.gradient_accumulation_steps < 1:
-        raise ValueError("max_steps and gradient_accumulation_steps must be at least 1")
-    if settings.eval_rows < 0:
-        raise ValueError(f"eval_rows must be 0 or more, not {settings.eval_rows}")
+    check_settings(settings)
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     rows = load_rows(data, settings.limit)
-    examples, too_long = [], 0
-    for row in rows:
-        example = encode_row(tokenizer, row)
-        if len(example["input_ids"]) > settings.max_length:
-            too_long += 1  # cutting the prompt would train on a question the answer no longer fits
-            continue
-        examples.append(example)
-    if too_long:
-        print(f"skipped {too_long} of {len(rows)} rows longer than max_length={settings.max_length} tokens")
-    if not examples:
-        raise ValueError(f"{data}: no trainable rows")
-    # The probe rows are held out of training, so the probe loss after training is a held-out
-    # loss. They are the last rows (a built data folder is shuffled, so they are a sample).
-    held = settings.eval_rows
-    if held and held >= len(examples):
-        raise ValueError(f"eval_rows={held} would hold out all {len(examples)} trainable rows of {data}; "
-                         "lower it (0: no probe)")
-    probe = examples[len(examples) - held:] if held else []
-    examples = examples[:len(examples) - held]
+    pairs, probe, too_long = split_rows(tokenizer, rows, settings, data)
+    examples = [example for _, example in pairs]
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,

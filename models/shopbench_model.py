@@ -70,13 +70,18 @@ class ShopBenchModel:
     most half of its time and otherwise gets default answers. All of it is counted in
     clock_summary(). `close()` leaves no engine process behind."""
 
-    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None):
+    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None,
+                 lora=None):
         # The track's clock runs from here: the engine's start-up counts against it.
         started = clock()
         self.settings = settings or load_settings()
         if engine is None:
             engine_factory = engine_factory or self._vllm_engine
             engine = engine_factory()
+        if lora is not None:
+            # every request of this model, calibration and task picks included, runs with the
+            # adapter (vLLM's LoRARequest) on an engine started with settings.max_lora_rank
+            engine = engine.with_lora(lora)
         self.keeper = EngineKeeper(engine, engine_factory)
         self.tokenizer = engine.tokenizer
         self.calibration = Calibration(self.keeper, self.tokenizer, self.settings)

@@ -93,7 +93,7 @@ def summarize(ctx: steps.Context, timeline: list[dict]) -> dict:
         "recipe": str(ctx.recipe.path),
         "out": str(ctx.out),
         "rows": {"built": ctx.result("build")["rows"], "validation": ctx.result("build")["validation_rows"],
-                 "trained": ctx.result("train").get("trained_rows")},
+                 "trained": ctx.result("train").get("trained_rows"), "seen": ctx.result("train").get("rows_seen")},
         "serving": score["serving"],
         "lora_error": score.get("lora_error"),
         "scores": score["scores"],
@@ -107,7 +107,8 @@ def summarize(ctx: steps.Context, timeline: list[dict]) -> dict:
 def format_summary(summary: dict) -> str:
     lines = ["## Recipe summary", "", f"recipe: `{summary['recipe']}`", "",
              f"rows built {summary['rows']['built']}, validation {summary['rows']['validation']}, "
-             f"trained {summary['rows']['trained']}; candidates served as "
+             f"trainable {summary['rows']['trained']}, seen in training {summary['rows'].get('seen')}; "
+             "candidates served as "
              f"{'LoRA adapters over one engine' if summary['serving'] == 'lora' else 'merged folders'}", "",
              "| α | validation | dev |", "|---|---|---|"]
     for entry in summary["scores"].values():

@@ -226,10 +226,10 @@ def do_train(ctx: Context, run: StageRun) -> dict:
     log = train(base, data, run.work / "adapter", settings_cls(**values), progress=ctx.progress)
     # the adapter is what later stages read; the trainer's checkpoints only served a resume
     shutil.rmtree(run.work / "adapter" / "checkpoints", ignore_errors=True)
-    return {"adapter": "adapter", "trainer": name, "trained_rows": log.get("trained_rows"),
-            "steps": len(log.get("losses", [])) or None, "probe_loss": [log.get("probe_loss_before"),
-                                                                        log.get("probe_loss_after")],
-            "ignored_settings": ignored}
+    steps_done = len(log.get("losses", [])) or settings_cls(**values).max_steps
+    return {"adapter": "adapter", "trainer": name, "trained_rows": log.get("trained_rows"), "steps": steps_done,
+            "rows_seen": steps_done * recipe.train["gradient_accumulation_steps"],
+            "probe_loss": [log.get("probe_loss_before"), log.get("probe_loss_after")], "ignored_settings": ignored}
 
 
 def joined_rows(paths: list[Path], out: Path) -> Path:
@@ -489,6 +489,8 @@ def do_check(ctx: Context, run: StageRun) -> dict:
                          quantization="awq" if ctx.result("quantize").get("model") else None)
     else:
         settings = replace(scoring_settings(ctx.recipe, str(model)), model_path=str(model))
+        if ctx.result("quantize").get("model"):
+            settings = replace(settings, dtype="float16", quantization="awq")  # what serves an AWQ folder
         target = Target.from_engine_kwargs(engine_kwargs(settings), device="cpu")
     report = check_folder(model, target)
     text = format_report(report, f"{model}: {target}")

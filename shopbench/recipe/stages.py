@@ -36,16 +36,22 @@ def digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
+_HASHES: dict[tuple, str] = {}  # a run fingerprints the base model for several stages: read it once
+
+
 def file_hash(path: Path) -> str:
     path = Path(path)
     st = path.stat()
     if st.st_size > CONTENT_HASH_LIMIT:
         return f"size:{st.st_size}:mtime:{st.st_mtime_ns}"
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:24]
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _HASHES[key] = h.hexdigest()[:24]
+    return _HASHES[key]
 
 
 def path_hash(path: str | Path) -> str:

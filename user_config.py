@@ -23,6 +23,9 @@ MC_CALIBRATION = False  # divide out the model's option prior (see CPU_MC_CALIBR
 TASK_PICK = False
 
 # CPU profile
+# None: the SmolLM2-135M proxy (shopbench/proxy.py); or a Hugging Face folder of a model trained on it,
+# e.g. the recipe's merged model (env SHOPBENCH_CPU_MODEL overrides; SHOPBENCH_MODEL_PATH does MODEL_PATH)
+CPU_MODEL_PATH = None
 CPU_MAX_MODEL_LEN = 4096
 CPU_MEMORY_UTILIZATION = 0.3  # on CPU, the share of host memory vLLM reserves for its KV cache
 CPU_DTYPE = "float32"

@@ -71,7 +71,8 @@ class ShopBenchModel:
     clock_summary(). `close()` leaves no engine process behind, and so does the end of the
     process without it: at exit, on SIGTERM or on Ctrl-C (recovery.close_at_exit)."""
 
-    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None):
+    def __init__(self, settings: Settings | None = None, engine=None, clock=time.monotonic, engine_factory=None,
+                 lora=None):
         # The track's clock runs from here: the engine's start-up counts against it.
         started = clock()
         self.settings = settings or load_settings()
@@ -83,6 +84,10 @@ class ShopBenchModel:
         if engine is None:
             engine_factory = engine_factory or self._vllm_engine
             engine = engine_factory()
+        if lora is not None:
+            # every request of this model, calibration and task picks included, runs with the
+            # adapter (vLLM's LoRARequest) on an engine started with settings.max_lora_rank
+            engine = engine.with_lora(lora)
         self.keeper = EngineKeeper(engine, engine_factory)
         _close_at_exit(self.keeper)
         self.tokenizer = engine.tokenizer

@@ -38,6 +38,9 @@ def engine_kwargs(settings: Settings) -> dict:
     )
     if settings.quantization:
         kwargs["quantization"] = settings.quantization
+    if settings.max_lora_rank:
+        # LoRA adapters served over the model, one chosen per request (VllmEngine.with_lora)
+        kwargs.update(enable_lora=True, max_lora_rank=settings.max_lora_rank, max_loras=settings.max_loras)
     if settings.profile == "gpu":
         kwargs.update(
             attention_backend=settings.attention_backend,
@@ -164,6 +167,7 @@ class VllmEngine:
         self.clock = time.monotonic  # deadlines passed to generate() are times on this clock
         self._request_ids = itertools.count()
         self.last_cost: BatchCost | None = None
+        self.lora_request = None  # the adapter every request of this engine view runs with
         # what shutdown() must leave nothing of, taken while the engine is whole
         self.processes, self.shared_memory = engine_processes(self.core_processes())
 
@@ -232,7 +236,8 @@ class VllmEngine:
         prefilled_at, decode_steps = None, 0
         try:
             for request_id, request in zip(ids, requests):
-                engine.add_request(request_id, self._engine_input(request), self.sampling_params(request))
+                engine.add_request(request_id, self._engine_input(request), self.sampling_params(request),
+                                   lora_request=self.lora_request)
             while pending:
                 if deadline is not None and self.clock() >= deadline:
                     engine.abort_request(sorted(pending))
@@ -271,6 +276,15 @@ class VllmEngine:
             else:
                 results.append(_completion(request, output.outputs[0], cut))
         return results
+
+    def with_lora(self, lora_request) -> VllmEngine:
+        """A view of this engine whose requests all run with `lora_request` (vLLM's LoRARequest,
+        None: the model alone); it shares the engine and its processes, so shut down only one."""
+        import copy
+
+        view = copy.copy(self)
+        view.lora_request = lora_request
+        return view
 
     def _engine_input(self, request: Request):
         prompt = {"prompt_token_ids": list(request.prompt_ids)}

@@ -58,6 +58,8 @@ class Settings:
     extract_logit_boost: float = 2.0
     mc_calibration: bool = False
     task_pick: bool = False  # the model settles task types the rules are unsure of
+    max_lora_rank: int = 0  # > 0: the engine serves LoRA adapters up to this rank (VllmEngine.with_lora)
+    max_loras: int = 1  # adapters held at once when serving LoRA
     max_new_tokens: dict = field(default_factory=lambda: dict(_DEFAULT_CAPS))
     clock: ClockSettings = field(default_factory=ClockSettings)
 
@@ -156,11 +158,17 @@ def _gpu_ready(model_path: Path) -> bool:
         return False
 
 
-def resolve(values: dict, profile: str | None = None) -> Settings:
+def _folder(value) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else REPO / path
+
+
+def resolve(values: dict, profile: str | None = None, environ=None) -> Settings:
+    environ = os.environ if environ is None else environ
     profile = (profile or values.get("PROFILE", "auto")).lower()
-    model_path = Path(values.get("MODEL_PATH", "models/qwen2-72b-instruct-awq"))
-    if not model_path.is_absolute():
-        model_path = REPO / model_path
+    # SHOPBENCH_MODEL_PATH / SHOPBENCH_CPU_MODEL run another folder without editing user_config.py
+    model_path = _folder(environ.get("SHOPBENCH_MODEL_PATH")
+                         or values.get("MODEL_PATH", "models/qwen2-72b-instruct-awq"))
     if profile == "auto":
         profile = "gpu" if _gpu_ready(model_path) else "cpu"
     common = dict(
@@ -189,11 +197,19 @@ def resolve(values: dict, profile: str | None = None) -> Settings:
         )
     if profile != "cpu":
         raise ValueError(f"PROFILE must be 'auto', 'gpu' or 'cpu', not {profile!r}")
-    from .proxy import proxy_model_dir
+    cpu_model = environ.get("SHOPBENCH_CPU_MODEL") or values.get("CPU_MODEL_PATH")
+    if cpu_model:
+        cpu_path = _folder(cpu_model)
+        if not (cpu_path / "config.json").is_file():
+            raise FileNotFoundError(f"CPU profile: no model folder at {cpu_path} "
+                                    "(SHOPBENCH_CPU_MODEL or CPU_MODEL_PATH)")
+    else:
+        from .proxy import proxy_model_dir
 
+        cpu_path = proxy_model_dir()
     return Settings(
         profile="cpu",
-        model_path=str(proxy_model_dir()),
+        model_path=str(cpu_path),
         memory_utilization=float(values.get("CPU_MEMORY_UTILIZATION", 0.3)),
         max_model_len=int(values.get("CPU_MAX_MODEL_LEN", 4096)),
         dtype=values.get("CPU_DTYPE", "float32"),

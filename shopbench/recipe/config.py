@@ -151,7 +151,9 @@ def load(path: str | Path) -> Recipe:
     if build.get("dev"):
         build["dev"] = folder("build.dev", build["dev"])
     if "validation_share" in build:
-        number("build.validation_share", build["validation_share"], float, 0.0, 0.5)
+        # the score stage picks α on these rows, so a recipe needs some
+        if number("build.validation_share", build["validation_share"], float, 0.0, 0.5) <= 0:
+            fail("build.validation_share", "must be above 0: the best α is chosen on the validation rows")
 
     synth = raw.get("synth")
     if synth is not None:

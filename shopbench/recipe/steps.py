@@ -154,35 +154,12 @@ def do_build(ctx: Context, run: StageRun) -> dict:
     data = run.work / "data"
     summary = build_dataset(config, data, force=True)
     validation = data / "validation.jsonl"
-    train_data: str = "data"
-    if not validation.is_file():
-        # A build without its own validation split: hold out the last share of the (shuffled) rows.
-        share = float(config.get("validation_share", 0.05))
-        train_data, validation_rows = split_validation(data, run.work, share)
-        validation = run.work / "validation.jsonl"
-    else:
-        validation_rows = sum(1 for line in validation.read_text(encoding="utf-8").splitlines() if line.strip())
-        validation = Path("data") / "validation.jsonl"
-    return {"train_data": train_data, "validation": str(validation.relative_to(run.work) if validation.is_absolute()
-                                                             else validation),
+    if not validation.is_file():  # the config refuses a share of 0; a build that wrote none is broken
+        raise RuntimeError(f"{data}: the build wrote no validation.jsonl, which the score stage needs")
+    validation_rows = sum(1 for line in validation.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {"train_data": "data", "validation": str(Path("data") / "validation.jsonl"),
             "rows": summary["rows"], "validation_rows": validation_rows,
             "dropped": {"dev_leaks": summary["dev_leaks_dropped"], "duplicates": summary["duplicates_dropped"]}}
-
-
-def split_validation(data: Path, work: Path, share: float) -> tuple[str, int]:
-    """The training rows (a built folder, `train/`) and `validation.jsonl`, the last `share` of the
-    shuffled rows, for a build that does not split off validation rows itself."""
-    from shopbench.data.io import read_shards, write_shards
-
-    rows = read_shards(data)
-    held = max(1, round(len(rows) * share)) if share > 0 and len(rows) > 1 else 0
-    keep, validation = rows[:len(rows) - held], rows[len(rows) - held:]
-    (work / "train").mkdir()
-    write_shards(keep, work / "train")
-    with (work / "validation.jsonl").open("w", encoding="utf-8") as fh:
-        for row in validation:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return "train", len(validation)
 
 
 def do_synth(ctx: Context, run: StageRun) -> dict:

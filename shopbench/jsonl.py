@@ -59,19 +59,27 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
 def read_json_records(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Records from a JSON array file or a JSON-lines file (both forms are in circulation).
 
-    For an array the number given is the record's 1-based position, reported as `record N`."""
+    For an array the number given is the record's 1-based position, reported where a line would be."""
     with open_text(path) as fh:
         head = fh.read(4096).lstrip()
     if not head.startswith("["):
         yield from read_jsonl(path)
         return
+    yield from read_json_array(path)
+
+
+def read_json_array(path: str | Path) -> list[tuple[int, dict]]:
+    """(1-based position, record) of every object in a file holding one JSON array of objects;
+    anything else is an InputError naming the file and the record's position."""
     with open_text(path) as fh:
         text = fh.read()
     try:
         records = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+    if not isinstance(records, list):
+        raise InputError(path, f"expected a JSON array of rows, got {type(records).__name__}")
     for index, record in enumerate(records, start=1):
         if not isinstance(record, dict):
-            raise InputError(path, f"record {index}: expected a JSON object, got {type(record).__name__}")
-        yield index, record
+            raise InputError(path, f"row is not a JSON object (got {type(record).__name__})", index)
+    return list(enumerate(records, start=1))

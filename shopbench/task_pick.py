@@ -18,7 +18,7 @@ Contract: all questions of a batch go in one engine call, made before the batch'
 stopped at a deadline on the engine's clock; any failure (no completion, a cut one, an
 unreadable answer, an exception, a type whose spec cannot be read) keeps the rules' spec. Off
 (`TASK_PICK` / `CPU_TASK_PICK`, off by default in both profiles until bench/task_pick.py shows
-a gain on the GPU model; README "Task-type pick") nothing is asked. The pick is an extra request like the
+a gain on the GPU model; docs/benchmarks.md "Task-type pick") nothing is asked. The pick is an extra request like the
 multiple-choice calibration's, so it is dropped at the same clock level (Level.NO_CALIBRATION).
 """
 

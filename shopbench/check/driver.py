@@ -162,7 +162,7 @@ def fix_for(major: int, floor: str) -> str:
     if route:
         lower = MAJOR_FLOOR[major - 1]
         fix += (f", or install the CUDA {major - 1} stack instead (pip install -r {route}; it runs on "
-                f">= {lower}, README \"Older drivers\")")
+                f">= {lower}, docs/docker.md \"Older drivers\")")
     return fix
 
 

@@ -14,6 +14,8 @@ caller's history runs through all its batches, as the model object keeps it for 
   the free-text ones), batches of 8; averaged over --draws seeds.
 - mixed: all rows shuffled across types, batches of 8, one flag per prompt; averaged over --draws
   seeds, with the worst draw's batch-minus-prompt gap (a mixing caller must never lose).
+- mixed free text: the same over the generation and entity rows only, a mixing caller that neither
+  flags nor lists give away (its batches differ only in the two types the rules confuse).
 Per way: per-prompt accuracy, batch accuracy, prompts changed right to wrong (lost) and wrong to
 right (won), and of the grouped batches those holding a prompt the rules misread *surely* (one
 candidate type): how many, how many were read as their type, and the accuracy on their prompts.
@@ -35,6 +37,7 @@ from shopbench.tasks import BatchHistory, _decided, read_batch
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "ec_guide_heldout.jsonl.gz"
 MC = TaskType.MULTIPLE_CHOICE.value
 TYPE_ORDER = (MC, "generation", "retrieval", "ranking", "named_entity_recognition")
+FREE_TEXT = ("generation", "named_entity_recognition")
 
 
 def load(path: Path) -> list[dict]:
@@ -121,12 +124,14 @@ def per_prompt(rows: list[dict]) -> dict:
 
 def score(rows: list[dict], draws: int) -> dict:
     mc_last = TYPE_ORDER[1:] + (MC,)
+    free_text = [r for r in rows if r["expected"]["task_type"] in FREE_TEXT]
     return {
         "per_prompt": per_prompt(rows),
         "grouped 8": run(grouped_batches(rows, 8)),
         "grouped 16": run(grouped_batches(rows, 16)),
         "shuffled": average([run(grouped_batches(rows, 8, random.Random(s), mc_last)) for s in range(draws)]),
         "mixed": average([run(mixed_batches(rows, 8, random.Random(s))) for s in range(draws)]),
+        "mixed free text": average([run(mixed_batches(free_text, 8, random.Random(s))) for s in range(draws)]),
     }
 
 
@@ -162,11 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.file}: {p['rows']} rows; per prompt {p['accuracy']:.1%} (free text {p['free_text_accuracy']:.1%})")
     for name, acc in p["per_type"].items():
         print(f"  {name:26s} {acc:.1%}")
-    for way in ("grouped 8", "grouped 16", "shuffled", "mixed"):
+    for way in ("grouped 8", "grouped 16", "shuffled", "mixed", "mixed free text"):
         r = result[way]
         worst = f"; worst draw {r['worst_batch_minus_prompt']:+.2%}" if "worst_batch_minus_prompt" in r else ""
         acc = r["sure_miss_accuracy"]
-        print(f"  {way:11s} per prompt {r['per_prompt']:.1%}  batch {r['batch']:.1%}  lost {r['lost']:.1f}  "
+        print(f"  {way:15s} per prompt {r['per_prompt']:.1%}  batch {r['batch']:.1%}  lost {r['lost']:.1f}  "
               f"won {r['won']:.1f}{worst}; grouped batches with a sure misread {r['sure_miss_batches']:.1f}, "
               f"read as their type {r['sure_miss_trusted']:.1f}, their prompts "
               f"{'-' if acc is None else f'{acc:.1%}'}")

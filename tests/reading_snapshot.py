@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+from shopbench.paths import dev_data_path
+from shopbench.spec import TaskType
 from shopbench.tasks import (
     BatchHistory,
     candidate_task_types,
@@ -28,8 +30,6 @@ from shopbench.tasks import (
     target_language,
     task_type_question,
 )
-from shopbench.paths import dev_data_path
-from shopbench.spec import TaskType
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "tests" / "data" / "snapshots" / "reading.jsonl"

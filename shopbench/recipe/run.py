@@ -1,5 +1,6 @@
 """Running the recipe: the plan, then stage by stage what is done or skipped and why, then the
-summary (DIR/summary.json and DIR/summary.md: scores per α, the chosen α, times per stage)."""
+summary (DIR/summary.json and DIR/summary.md: scores per α, the chosen α, times per stage;
+DIR/alpha.png: the α curve)."""
 
 from __future__ import annotations
 
@@ -143,3 +144,8 @@ def write_summary(out: Path, summary: dict) -> None:
 
     write_bytes_atomically(out / "summary.json", (json.dumps(summary, indent=2, default=str) + "\n").encode())
     write_bytes_atomically(out / "summary.md", format_summary(summary).encode())
+    if summary["scores"]:
+        from shopbench.evaluation.charts import alpha_curve
+
+        write_bytes_atomically(out / "alpha.png", alpha_curve(list(summary["scores"].values()),
+                                                              summary["chosen_alpha"]).png)

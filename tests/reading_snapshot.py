@@ -17,7 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from shopbench.tasks import (
+from shopbench.paths import dev_data_path
+from shopbench.reading import (
     BatchHistory,
     candidate_task_types,
     classify,
@@ -28,7 +29,6 @@ from shopbench.tasks import (
     target_language,
     task_type_question,
 )
-from shopbench.paths import dev_data_path
 from shopbench.spec import TaskType
 
 REPO = Path(__file__).resolve().parents[1]

@@ -249,6 +249,14 @@ def test_the_slice_runs_every_stage_survives_a_kill_and_serves(tmp_path):
     assert stages.read_manifest(out / "check")["result"]["ok"]
     page = (out / "page" / "index.html").read_text()
     assert "alpha-0" in page or "dev.jsonl" in page
+    # the validation split gets its own page against the base, where the paired tests have rows enough
+    assert "alpha-0" in (out / "page" / "validation.html").read_text()
+    assert set(summary["pages"]) == {"dev", "validation"}
+    assert (out / "alpha.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # CPU seconds per stage: the trainer's and the scorer's are real work, whatever the wall clock did
+    ran = {t["stage"]: t for t in summary["stages"]}
+    assert ran["score"]["cpu_seconds"] > 0 and ran["build"]["cpu_seconds"] >= 0
+    assert stages.read_manifest(out / "score")["cpu_seconds"] == ran["score"]["cpu_seconds"]
     # the resumed training ends with the adapter an uninterrupted training gives
     train, settings_cls, _ = steps.trainer()
     recipe = config.load(recipe_path)

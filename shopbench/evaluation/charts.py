@@ -130,3 +130,23 @@ def batch_chart(per_batch: list[dict], limit: float) -> Chart:
         _legend(ax, {b["task_type"] for b in per_batch})
         fig.tight_layout()
     return _render(fig, "batches", "Seconds per prompt, batch by batch")
+
+
+def alpha_curve(scores: list[dict], chosen: float) -> Chart:
+    """The wise-ft curve of a recipe run: validation and dev score against the merge weight α,
+    the chosen α marked (α = 0 is the base model)."""
+    points = sorted(scores, key=lambda s: s["alpha"])
+    alphas = [p["alpha"] for p in points]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(5.2, 3.2))
+        ax.plot(alphas, [p["validation"] for p in points], marker="o", color="#0072B2", label="validation")
+        dev = [(p["alpha"], p["dev"]) for p in points if p.get("dev") is not None]
+        if dev:
+            ax.plot(*zip(*dev), marker="s", color="#E69F00", label="dev")
+        ax.axvline(chosen, color=OTHER_COLOUR, linestyle=":", linewidth=1)
+        ax.set_xlabel("α (0: the base model)")
+        ax.set_ylabel("score (official)")
+        ax.set_xticks(alphas)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return _render(fig, "alpha", "score against α")

@@ -1,9 +1,11 @@
 """Running the recipe: the plan, then stage by stage what is done or skipped and why, then the
-summary (DIR/summary.json and DIR/summary.md: scores per α, the chosen α, times per stage)."""
+summary (DIR/summary.json and DIR/summary.md: scores per α, the chosen α, times per stage;
+DIR/alpha.png: the α curve)."""
 
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -44,6 +46,14 @@ def format_plan(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cpu_time() -> float:
+    """CPU seconds of this process and of its children that have ended (vLLM's engine processes,
+    subprocesses): a stage's difference is its CPU cost, which, unlike wall time, does not grow
+    with the machine's other load."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+
+
 def run(recipe: Recipe, out: Path, progress: bool = True, log=print) -> dict:
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -66,21 +76,21 @@ def run(recipe: Recipe, out: Path, progress: bool = True, log=print) -> dict:
             ctx.manifests[spec.name] = manifest
             log(f"[{spec.name}] skipped: up to date (fingerprint {fp})")
             timeline.append({"stage": spec.name, "status": "up to date", "seconds": manifest["seconds"],
-                             "note": manifest["result"].get("skipped")})
+                             "cpu_seconds": manifest.get("cpu_seconds"), "note": manifest["result"].get("skipped")})
             continue
         stages.clear(out / spec.name)
         stage_run = stages.StageRun(out, spec, fp, record)
         log(f"[{spec.name}] {'carrying on' if stage_run.resumed else 'running'}: {spec.what}")
-        began = time.monotonic()
+        began, cpu_began = time.monotonic(), cpu_time()
         result = steps.STEPS[spec.name](ctx, stage_run)
-        seconds = round(time.monotonic() - began, 1)
-        ctx.manifests[spec.name] = stage_run.finish(result, seconds)
+        seconds, cpu_seconds = round(time.monotonic() - began, 1), round(cpu_time() - cpu_began, 1)
+        ctx.manifests[spec.name] = stage_run.finish(result, seconds, cpu_seconds)
         if result.get("skipped"):
             log(f"[{spec.name}] skipped: {result['skipped']}")
         else:
-            log(f"[{spec.name}] done in {seconds:.1f} s")
+            log(f"[{spec.name}] done in {seconds:.1f} s ({cpu_seconds:.1f} CPU seconds)")
         timeline.append({"stage": spec.name, "status": "skipped" if result.get("skipped") else "done",
-                         "seconds": seconds, "note": result.get("skipped")})
+                         "seconds": seconds, "cpu_seconds": cpu_seconds, "note": result.get("skipped")})
     summary = summarize(ctx, timeline)
     write_summary(out, summary)
     log(format_summary(summary))
@@ -100,6 +110,7 @@ def summarize(ctx: steps.Context, timeline: list[dict]) -> dict:
         "chosen_alpha": score["chosen_alpha"],
         "final_model": str(steps.final_model(ctx)),
         "page": str(ctx.path("page", ctx.result("page").get("page"))) if ctx.result("page").get("page") else None,
+        "pages": {split: str(ctx.path("page", name)) for split, name in ctx.result("page").get("pages", {}).items()},
         "stages": timeline,
     }
 
@@ -117,10 +128,15 @@ def format_summary(summary: dict) -> str:
         lines.append(f"| {entry['alpha']:g}{mark} | {entry['validation']:.4f} | "
                      f"{'' if dev is None else f'{dev:.4f}'} |")
     lines += ["", f"chosen α: {summary['chosen_alpha']:g}; final model: `{summary['final_model']}`",
-              f"page: `{summary['page']}`" if summary["page"] else "page: none", "",
-              "| stage | status | seconds | note |", "|---|---|---|---|"]
-    lines += [f"| {t['stage']} | {t['status']} | {t['seconds']:.1f} | {t['note'] or ''} |" for t in summary["stages"]]
+              "pages: " + (", ".join(f"{split} `{path}`" for split, path in summary["pages"].items()) or "none"), "",
+              "| stage | status | seconds | CPU seconds | note |", "|---|---|---|---|---|"]
+    lines += [f"| {t['stage']} | {t['status']} | {t['seconds']:.1f} | {_cpu(t.get('cpu_seconds'))} | "
+              f"{t['note'] or ''} |" for t in summary["stages"]]
     return "\n".join(lines) + "\n"
+
+
+def _cpu(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds:.1f}"  # a manifest from before CPU time was kept
 
 
 def write_summary(out: Path, summary: dict) -> None:
@@ -128,3 +144,8 @@ def write_summary(out: Path, summary: dict) -> None:
 
     write_bytes_atomically(out / "summary.json", (json.dumps(summary, indent=2, default=str) + "\n").encode())
     write_bytes_atomically(out / "summary.md", format_summary(summary).encode())
+    if summary["scores"]:
+        from shopbench.evaluation.charts import alpha_curve
+
+        write_bytes_atomically(out / "alpha.png", alpha_curve(list(summary["scores"].values()),
+                                                              summary["chosen_alpha"]).png)

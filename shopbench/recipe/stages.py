@@ -122,9 +122,9 @@ class StageRun:
         self.work.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fp + "\n")
 
-    def finish(self, result: dict, seconds: float) -> dict:
+    def finish(self, result: dict, seconds: float, cpu_seconds: float | None = None) -> dict:
         manifest = {"stage": self.spec.name, "fingerprint": self.fp, "inputs": self.record, "seconds": seconds,
-                    "result": result}
+                    "cpu_seconds": cpu_seconds, "result": result}
         with staged_output(self.dir, claim(self.dir, MANIFEST) if self.dir.exists() else None) as stage:
             for item in sorted(self.work.iterdir()):
                 if item.name != "fingerprint":

@@ -8,7 +8,7 @@
     quantize  shopbench.modelbuild quantize (AWQ venv)  where an int4 AWQ kernel serves it
     pad       shopbench.modelbuild.pad                  for tensor parallelism > 1
     check     shopbench.check.check_folder              the preflight on the final folder
-    page      local_evaluation.py --html --baseline     trained against base, from the run files
+    page      local_evaluation.py --html --baseline     trained against base, dev and validation
 
 Each function gets the run context and its StageRun, writes into `run.work` and returns what the
 manifest records (paths relative to the stage folder)."""
@@ -481,24 +481,32 @@ def do_check(ctx: Context, run: StageRun) -> dict:
 # ------------------------------------------------------------------------------------------ page
 
 def do_page(ctx: Context, run: StageRun) -> dict:
+    """Two pages of the chosen α against α = 0: the dev questions (index.html) and the validation
+    split (validation.html), where the rows are many enough for the paired tests to tell a gain
+    from noise per task type and subtask."""
     from shopbench.recipe.serving import local_evaluation
 
     score = ctx.result("score")
-    if "dev" not in score["splits"]:
-        return {"skipped": "no dev questions to show"}
     runs = ctx.path("score", score["runs"])
-    chosen = runs / alpha_name(score["chosen_alpha"]) / "dev.jsonl"
-    argv = ["--data", dev_file(ctx.recipe), "--predictions", str(chosen), "--html", str(run.work / "index.html"),
-            "--no-progress"]
-    if ctx.recipe.scoring["dev_limit"]:
-        argv += ["--limit", str(ctx.recipe.scoring["dev_limit"])]
-    baseline = runs / alpha_name(0.0) / "dev.jsonl"
-    if 0.0 in ctx.recipe.alphas:
-        argv += ["--baseline", str(baseline)]
-    print("page: python local_evaluation.py " + " ".join(argv), flush=True)
-    if local_evaluation().main(argv) != 0:
-        raise RuntimeError("local evaluation could not write the page")
-    return {"page": "index.html", "chosen_alpha": score["chosen_alpha"],
+    data = {"validation": str(ctx.path("build", ctx.result("build")["validation"])), "dev": dev_file(ctx.recipe)}
+    limits = {"validation": ctx.recipe.scoring["validation_limit"], "dev": ctx.recipe.scoring["dev_limit"]}
+    pages = {}
+    for split, page in (("dev", "index.html"), ("validation", "validation.html")):
+        if split not in score["splits"]:
+            continue
+        chosen = runs / alpha_name(score["chosen_alpha"]) / f"{split}.jsonl"
+        argv = ["--data", data[split], "--predictions", str(chosen), "--html", str(run.work / page), "--no-progress"]
+        if limits[split]:
+            argv += ["--limit", str(limits[split])]
+        if 0.0 in ctx.recipe.alphas:
+            argv += ["--baseline", str(runs / alpha_name(0.0) / f"{split}.jsonl")]
+        print("page: python local_evaluation.py " + " ".join(argv), flush=True)
+        if local_evaluation().main(argv) != 0:
+            raise RuntimeError(f"local evaluation could not write the {split} page")
+        pages[split] = page
+    if not pages:
+        return {"skipped": "no scored split to show"}
+    return {"page": pages.get("dev") or pages["validation"], "pages": pages, "chosen_alpha": score["chosen_alpha"],
             "baseline": "alpha-0" if 0.0 in ctx.recipe.alphas else None}
 
 

@@ -1,4 +1,4 @@
-"""Task-type accuracy of the batch-level reading (shopbench.tasks.read_batch) against per-prompt
+"""Task-type accuracy of the batch-level reading (shopbench.reading.read_batch) against per-prompt
 reading, on labelled prompt sets, for batches as the evaluator sends them and as a mixing caller
 would; no model.
 
@@ -28,7 +28,7 @@ import random
 from pathlib import Path
 
 from bench.task_pick import load_rows
-from shopbench.tasks import BatchHistory, read_batch
+from shopbench.reading import BatchHistory, read_batch
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "batch_heldout.jsonl"
 TYPE_ORDER = ("multiple-choice", "generation", "retrieval", "ranking", "named_entity_recognition")

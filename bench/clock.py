@@ -44,8 +44,8 @@ def run(name, model, rows, engine):
 def floor_seconds(rows, model, engine) -> float:
     """The package's own prompts (chat template, system prompt, shortening) read with one new
     token each and no constraint, in the evaluator's batches."""
+    from shopbench.reading import classify
     from shopbench.requests import build_request
-    from shopbench.tasks import classify
 
     engine.llm.reset_prefix_cache()
     groups: dict[str, list[dict]] = {}

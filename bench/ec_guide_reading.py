@@ -31,8 +31,9 @@ import json
 import random
 from pathlib import Path
 
+from shopbench.reading import BatchHistory, read_batch
+from shopbench.reading.batch import _decided
 from shopbench.spec import TaskType
-from shopbench.tasks import BatchHistory, _decided, read_batch
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "ec_guide_heldout.jsonl.gz"
 MC = TaskType.MULTIPLE_CHOICE.value

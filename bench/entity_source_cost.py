@@ -1,4 +1,4 @@
-"""Time of shopbench.tasks.entity_source on a prompt of many labelled lines (linear is the target).
+"""Time of shopbench.reading.entity_source on a prompt of many labelled lines (linear is the target).
 
     .venv/bin/python -m bench.entity_source_cost [--lines 200000]
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from shopbench.tasks import entity_source
+from shopbench.reading import entity_source
 
 
 def prompt_with(labelled: int) -> str:

@@ -1,4 +1,4 @@
-"""Accuracy of the task heuristics (shopbench.tasks.classify) on labelled prompt sets; no model.
+"""Accuracy of the task heuristics (shopbench.reading.classify) on labelled prompt sets; no model.
 
     .venv/bin/python -m bench.heuristics_heldout                      # tests/data/heldout_unseen.jsonl
     .venv/bin/python -m bench.heuristics_heldout tests/data/*.jsonl --json
@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from shopbench.tasks import classify
+from shopbench.reading import classify
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout_unseen.jsonl"
 FIELDS = ("options", "items", "k", "form", "language")

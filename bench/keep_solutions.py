@@ -26,8 +26,8 @@ DEFAULT_FOLDER = REPO.parent / "shared" / "data" / "ec-guide"
 
 def answer_path(prompt: str, solution: str, tokenizer, settings) -> str:
     """The solution cut as the package would cut a model's text that spells it out."""
+    from shopbench.reading import classify_as
     from shopbench.task_types import decoding_plan, finalize
-    from shopbench.tasks import classify_as
 
     spec = classify_as(prompt, "generation")  # as the build reads the row
     plan = decoding_plan(spec, settings)

@@ -49,8 +49,8 @@ def default_data() -> Path:
 
 def measure(name: str, model, rows: list[dict], llm) -> dict:
     from shopbench.evaluation import evaluate_outputs, run_model, summarize
+    from shopbench.reading import classify
     from shopbench.task_types import is_well_formed
-    from shopbench.tasks import classify
 
     llm.reset_prefix_cache()  # no recipe reads prompts another one left in the cache
     began = time.perf_counter()

@@ -59,8 +59,8 @@ def serve(model: str, tp: int, data: Path, out: Path) -> int:
 
 
 def well_formed_count(records: list[dict]) -> int:
+    from shopbench.reading import classify
     from shopbench.task_types import is_well_formed
-    from shopbench.tasks import classify
 
     return sum(is_well_formed(r["model_output_str"], classify(r["input_field"], r["task_type"] == "multiple-choice"))
                for r in records)

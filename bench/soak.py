@@ -20,7 +20,7 @@ text alone). Verdict: the last round against the first, each within BOUNDS; with
 rounds that is the first tenth of the run against the last, and memory may grow 3 % between them.
 Every answer is checked well-formed for its row's truth (the synthetic row's numbered lines, the
 held-out row's label); one that is well-formed only for the package's own reading of its prompt
-(tasks.classify) is counted apart as misread, a limit of the rules, not of a long run. The
+(reading.classify) is counted apart as misread, a limit of the rules, not of a long run. The
 engine's processes run on the profile's allocator (tcmalloc where installed,
 shopbench/cpu_allocator.py; `--malloc glibc` to compare); the figures say which one they had."""
 
@@ -77,9 +77,9 @@ def engine_allocator() -> str:
 def soak(model, rows: list[dict], rounds: int) -> dict:
     """Run rows through the model in `rounds` equal rounds; per-round figures and the verdict."""
     from shopbench.evaluation import run_model
+    from shopbench.reading import classify
     from shopbench.spec import TaskSpec, TaskType
     from shopbench.task_types import is_well_formed
-    from shopbench.tasks import classify
 
     size = max(1, len(rows) // rounds)
     records, malformed, misread = [], 0, []

@@ -13,7 +13,7 @@ content-free request with the same choices subtracted, as the multiple-choice ca
 plus how often the model answered each digit. All picks of a set go in one engine call.
 
 With --batches N the rows go as the evaluator sends them (grouped by type, batches of N, one
-caller's history throughout, tasks.read_batch) and each batch's pick is one engine call: the
+caller's history throughout, reading.read_batch) and each batch's pick is one engine call: the
 questions the model asks now (one per grouped batch unsure as a whole, task_pick.batch_question)
 against one per unsure prompt; per set: batches, questions, the pick's seconds per batch and the
 task-type accuracy after each.
@@ -46,7 +46,7 @@ def load_rows(path: Path) -> list[dict]:
 
 
 def unsure_rows(rows: list[dict]) -> list[tuple[dict, tuple]]:
-    from shopbench.tasks import candidate_task_types
+    from shopbench.reading import candidate_task_types
 
     found = []
     for row in rows:
@@ -98,8 +98,8 @@ def measure(engine, settings, rows: list[dict]) -> dict:
 def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
     """The pick batch by batch, as the model asks now and as it asked per prompt (module doc)."""
     from bench.batch_reading import evaluator_batches
+    from shopbench.reading import BatchHistory, read_as, read_batch
     from shopbench.task_pick import apply_batch_pick, batch_question, choices_for, pick_request, picked_type
-    from shopbench.tasks import BatchHistory, read_as, read_batch
 
     history = BatchHistory()
     tally = {"batches": 0, "asked_batches": 0, "questions_now": 0, "questions_per_prompt": 0, "seconds_now": 0.0,

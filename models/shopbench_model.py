@@ -12,13 +12,13 @@ from shopbench.batch_input import flags_of, prompts_of
 from shopbench.budget import Level
 from shopbench.calibration import Calibration
 from shopbench.pacing import Pacer
+from shopbench.reading import BatchHistory, BatchReading, classify, infer_multiple_choice, read_batch
 from shopbench.recovery import EngineKeeper, close_at_exit
 from shopbench.requests import build_request
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_pick import TaskPick, pick_seconds
 from shopbench.task_types import default_answer, finalize, is_degenerate
-from shopbench.tasks import BatchHistory, BatchReading, classify, infer_multiple_choice, read_batch
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class ShopBenchModel:
         return answers
 
     def _read(self, prompts: list[str], flags: list[bool]) -> BatchReading | list[TaskSpec]:
-        """The batch read as a whole (tasks.read_batch, with this caller's history), or where that
+        """The batch read as a whole (reading.read_batch, with this caller's history), or where that
         fails each prompt on its own."""
         try:
             reading = read_batch(prompts, flags, self.batch_history)

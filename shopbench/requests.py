@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 
 from .constraints import Cite, Constraint
 from .prompts import chat_messages
+from .reading import entity_source
 from .settings import Settings
 from .spec import TaskSpec, TaskType
 from .task_types import decoding_plan
-from .tasks import entity_source
 
 ELISION = "\n...\n"
 HEAD_SHARE = 0.25  # of a shortened prompt's budget kept from its start; the rest is its end

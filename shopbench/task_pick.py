@@ -1,12 +1,12 @@
 """The model's pick of a task type where the rules are unsure.
 
-`tasks.candidate_task_types` gives one answer form where a prompt says what its answer must look
+`reading.candidate_task_types` gives one answer form where a prompt says what its answer must look
 like and several where it does not (a bare "Brands?", a numbered list with no verb). For those
-prompts one extra request asks the model a one-digit question (`tasks.task_type_question`) under
+prompts one extra request asks the model a one-digit question (`reading.task_type_question`) under
 a `Choice` constraint over the candidates' numbers; the option with the highest log-probability
-(else the digit written) names the type, and `tasks.classify_as` reads the prompt's spec for it.
+(else the digit written) names the type, and `reading.classify_as` reads the prompt's spec for it.
 
-For a caller that groups its batches by task type (`tasks.BatchReading.grouped`) the pick follows
+For a caller that groups its batches by task type (`reading.BatchReading.grouped`) the pick follows
 the batch: one question where the batch is unsure as a whole (it did not agree on a type, or
 fewer than half of it is sure of the type it agreed on), about one of its prompts, over the
 batch's candidates; the picked type is read into every unsure prompt that can take it
@@ -29,10 +29,10 @@ import time
 
 from .budget import Budget
 from .constraints import Choice
+from .reading import BatchReading, candidate_task_types, classify_as, read_as, task_type_question
 from .requests import ELISION, Completion, Request, shorten
 from .settings import Settings
 from .spec import TaskSpec, TaskType
-from .tasks import BatchReading, candidate_task_types, classify_as, read_as, task_type_question
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def batch_question(reading: BatchReading) -> tuple[int, tuple[TaskType, ...]] | 
 
 def apply_batch_pick(prompts: list[str], reading: BatchReading, picked: TaskType) -> list[TaskSpec]:
     """The batch's specs with `picked` read into each prompt whose own reading is unsure (more than
-    one candidate) and can take it (`tasks.read_as`); a sure prompt keeps its spec."""
+    one candidate) and can take it (`reading.read_as`); a sure prompt keeps its spec."""
     out = read_as(prompts, reading.specs, picked, reading.candidates)
     return [new if len(cands) > 1 else spec for spec, new, cands in zip(reading.specs, out, reading.candidates)]
 

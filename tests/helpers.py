@@ -1,5 +1,5 @@
 """Helpers shared by several test modules: hostile inputs, and task specs read off a dev row
-independently of the heuristics in shopbench.tasks (the numbers the prompt lists, the row's type)."""
+independently of the heuristics in shopbench.reading (the numbers the prompt lists, the row's type)."""
 
 from __future__ import annotations
 

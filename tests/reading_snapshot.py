@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 from shopbench.paths import dev_data_path
-from shopbench.spec import TaskType
-from shopbench.tasks import (
+from shopbench.reading import (
     BatchHistory,
     candidate_task_types,
     classify,
@@ -30,6 +29,7 @@ from shopbench.tasks import (
     target_language,
     task_type_question,
 )
+from shopbench.spec import TaskType
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO / "tests" / "data" / "snapshots" / "reading.jsonl"

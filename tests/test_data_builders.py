@@ -18,8 +18,8 @@ from shopbench.data.templates import ESCI_RELATION_OPTIONS, WORDINGS
 from shopbench.metrics import score_task
 from shopbench.parsing import parse_answer
 from shopbench.prompts import answer_text, chat_messages, system_prompt
+from shopbench.reading import classify
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ESCI_PRODUCTS = FIXTURES / "esci" / "shopping_queries_dataset_products.csv"

@@ -17,8 +17,8 @@ from shopbench.data.split import is_validation, split_rows
 from shopbench.evaluation.reading import load_questions
 from shopbench.evaluation.scoring import evaluate_outputs
 from shopbench.jsonl import InputError
+from shopbench.reading import classify_as
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify_as
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_FOLDER = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ec-guide"

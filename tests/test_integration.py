@@ -3,10 +3,10 @@
 import pytest
 
 from shopbench.evaluation import run_model
+from shopbench.reading import classify
 from shopbench.requests import build_request
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify
 from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
 
 pytestmark = pytest.mark.engine

@@ -11,11 +11,12 @@ from dataclasses import replace
 
 from bench.synthetic import mixed_rows, synthetic_rows
 from models.shopbench_model import ShopBenchModel
-from shopbench import calibration, tasks
+from shopbench import calibration
 from shopbench.budget import BatchCost
 from shopbench.evaluation import run_model
 from shopbench.lru import LRU, prompt_key
 from shopbench.pacing import Pacer
+from shopbench.reading import batch as batch_reading
 from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 
@@ -76,17 +77,17 @@ def test_an_lru_keeps_the_entries_used_last():
 
 
 def test_the_prompt_reading_cache_keeps_digests_and_stays_bounded(monkeypatch):
-    monkeypatch.setattr(tasks, "_READINGS", LRU(tasks.READING_CACHE_SIZE))
-    history = tasks.BatchHistory()
-    for number in range(tasks.READING_CACHE_SIZE // 8 + 200):  # thousands of distinct prompts
+    monkeypatch.setattr(batch_reading, "_READINGS", LRU(batch_reading.READING_CACHE_SIZE))
+    history = batch_reading.BatchHistory()
+    for number in range(batch_reading.READING_CACHE_SIZE // 8 + 200):  # thousands of distinct prompts
         prompts = [f"Write a title for product {number}-{i}, a {'x' * (number % 50)} lamp.\nOutput:" for i in range(8)]
-        reading = tasks.read_batch(prompts, False, history)
+        reading = batch_reading.read_batch(prompts, False, history)
         history = reading.history
-    assert len(tasks._READINGS) == tasks.READING_CACHE_SIZE
+    assert len(batch_reading._READINGS) == batch_reading.READING_CACHE_SIZE
     # no prompt is kept alive by the cache: its keys are 16-byte digests
-    keys = list(tasks._READINGS._data)
+    keys = list(batch_reading._READINGS._data)
     assert all(isinstance(d, bytes) and len(d) == 16 and isinstance(mc, bool) for d, mc in keys)
-    assert (prompt_key(prompts[-1]), False) in tasks._READINGS
+    assert (prompt_key(prompts[-1]), False) in batch_reading._READINGS
     # the history is two counters, whatever the number of batches
     assert set(vars(history)) == {"agreed", "split"} and history.agreed > 500
 
@@ -151,8 +152,8 @@ def test_mixed_rows_interleave_heldout_prompts_deterministically():
 
 def test_the_soak_checks_each_mixed_row_against_its_label(proxy_tokenizer, cpu_settings):
     from bench.soak import _spec, soak
+    from shopbench.reading import classify
     from shopbench.task_types import default_answer, is_well_formed
-    from shopbench.tasks import classify
 
     rows = mixed_rows(1700, seed=1)  # every held-out prompt at least once
     for row in rows:  # the label makes a valid spec: its own default answer fits it

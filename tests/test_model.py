@@ -7,10 +7,10 @@ import time
 import pytest
 
 from models.shopbench_model import ShopBenchModel
+from shopbench.reading import classify
 from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify
 from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
 
 
@@ -119,7 +119,7 @@ MC_SPEC = TaskSpec(TaskType.MULTIPLE_CHOICE, options=(0, 1, 2))
     (lambda: {"prompt": (MC for _ in range(2))}, [MC, MC]),
 ])
 def test_any_batch_gets_one_well_formed_answer_per_prompt(proxy_tokenizer, cpu_settings, make, prompts):
-    from shopbench.tasks import infer_multiple_choice
+    from shopbench.reading import infer_multiple_choice
 
     model = ShopBenchModel(cpu_settings, engine=StubEngine(proxy_tokenizer, "1"))
     for flag in (True, False, None, "yes", [1] * len(prompts), 0.0):

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from shopbench.evaluation import load_questions, run_model
+from shopbench.reading import classify
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify
 from tests.build_tiny import awq_python, vllm_cpu_awq_kernel
 from tests.rehearsal import build_submission, rehearsal_settings
 

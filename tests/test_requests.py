@@ -7,10 +7,10 @@ import pytest
 
 from shopbench.constraints import Choice, Cite, NumberList
 from shopbench.prompts import system_prompt
+from shopbench.reading import classify
 from shopbench.requests import ELISION, build_request
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import decoding_plan
-from shopbench.tasks import classify
 
 
 def test_each_task_type_gets_its_plan(cpu_settings):

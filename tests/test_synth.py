@@ -27,8 +27,8 @@ from shopbench.data.synth.journal import JOURNAL, work_folder
 from shopbench.data.synth.run import synthesise
 from shopbench.data.synth.stage import batches, plan, read_input
 from shopbench.jsonl import InputError
+from shopbench.reading import classify_as
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify_as
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_CONFIG = REPO / "tests" / "fixtures" / "build_config.yaml"

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shopbench.spec import TaskSpec, TaskType
-from shopbench.tasks import (
+from shopbench.reading import (
     candidate_task_types,
     classify,
     entity_source,
@@ -14,6 +13,7 @@ from shopbench.tasks import (
     target_language,
     task_type_question,
 )
+from shopbench.spec import TaskSpec, TaskType
 from tests.helpers import dev_spec
 
 DATA = Path(__file__).parent / "data"

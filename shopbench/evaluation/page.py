@@ -21,9 +21,9 @@ from pathlib import Path
 from shopbench.evaluation import charts
 from shopbench.evaluation.compare import Comparison, compare
 from shopbench.evaluation.runfile import write_bytes_atomically
+from shopbench.reading import classify_as
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
-from shopbench.tasks import classify_as
 from shopbench.tracks import PREFIX
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..constraints import Constraint
+from ..reading.lines import PromptText
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType
+
+# What a recogniser says of a prompt: its spec (None: not this type) and the answer forms still possible.
+Recognition = tuple[TaskSpec | None, tuple[TaskType, ...]]
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class DecodingPlan:
 class TaskTypeRules(ABC):
     task_type: ClassVar[TaskType]
     words: ClassVar[str]  # what the system prompt calls the task: "Your task is {words}."
+    pick_words: ClassVar[str]  # what the task-pick question calls the answer form (shopbench.reading.question)
     metrics: ClassVar[frozenset[str]]  # the official metrics a question of this type is scored by
     parser: ClassVar[Callable[[str], object]]  # the official parsing rule, a staticmethod of shopbench.parsing's
     # Under a tight clock free text shrinks first; every cap shrinks no lower than
@@ -35,6 +40,17 @@ class TaskTypeRules(ABC):
     def tokens_needed(self, cap: int) -> int:
         """The fewest tokens an answer under a plan with this cap needs to stay useful."""
         return cap if self.min_answer_tokens is None else min(cap, self.min_answer_tokens)
+
+    @abstractmethod
+    def recognise(self, text: PromptText, candidates: tuple[TaskType, ...]) -> Recognition:
+        """The prompt's spec where it reads as this type, else None; with the answer forms still
+        possible, its type first. `candidates` are those the types read before it left open
+        (shopbench.reading.prompt walks the types in READING_ORDER)."""
+
+    @abstractmethod
+    def read_spec(self, text: PromptText) -> TaskSpec:
+        """The spec of a prompt whose type is settled as this one (options, items, k or form read
+        from it); ValueError where the prompt cannot take the type (a list type without a list)."""
 
     @abstractmethod
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:

@@ -9,11 +9,24 @@ import regex
 from ..constraints import Cite
 from ..degenerate import is_degenerate, trim_degenerate_tail
 from ..parsing import parse_generation
+from ..reading.lines import PromptText, entity_source
+from ..reading.vocabulary import (
+    COUNTED_TERMS,
+    EXTRACT,
+    LINE_REQUEST,
+    LONG_REQUEST,
+    MAKES_TEXT,
+    ONE_LINE,
+    QUOTE_FROM,
+    SINGLE_PHRASE,
+    TEXT_REQUEST,
+    target_language,
+)
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType
-from ..tasks import entity_source
-from .base import DecodingPlan, TaskTypeRules
+from .base import DecodingPlan, Recognition, TaskTypeRules
 
+GENERATION_FORMS = ("line", "phrase", "long")
 ONE_LINE_FORMS = ("line", "phrase")
 _WIDE_SCRIPTS = ("ja", "zh", "ko")  # these scripts spend more tokens per word
 # A quoted span (a product title): the quote marks stand apart from words, so apostrophes
@@ -25,13 +38,44 @@ FALLBACK_WORDS = {"phrase": 6, "line": 40, "long": 60}  # a fallback's length, a
 LAST_RESORT = "product"  # the fallback of a prompt with no words at all
 
 
+def generation_form(prompt: str) -> str:
+    if SINGLE_PHRASE.search(prompt):
+        return "phrase"
+    if LINE_REQUEST.search(prompt):
+        return "line"
+    if LONG_REQUEST.search(prompt):
+        return "long"
+    return "line" if ONE_LINE.search(prompt) else "long"
+
+
+def read_generation(prompt: str) -> TaskSpec:
+    form = "line" if COUNTED_TERMS.search(prompt) else generation_form(prompt)
+    extractive = form == "phrase" and bool(EXTRACT.search(prompt) or QUOTE_FROM.search(prompt))
+    return TaskSpec(TaskType.GENERATION, form=form, language=target_language(prompt), extractive=extractive)
+
+
 class Generation(TaskTypeRules):
     task_type = TaskType.GENERATION
     words = "generation"
+    pick_words = "free text (an answer, a title, a translation, an explanation)"
     metrics = frozenset({"rougel", "sent-transformer", "multilingual-sent-transformer", "bleu", "jp-bleu"})
     parser = staticmethod(parse_generation)
     free_text = True
     min_answer_tokens = 4  # fewer is rarely a useful answer; the deadline still holds
+
+    def recognise(self, text: PromptText, candidates: tuple[TaskType, ...]) -> Recognition:
+        # Read last, generation takes every prompt the other types left.
+        prompt = text.prompt
+        spec = self.read_spec(text)
+        if not candidates:
+            # Nothing said what the answer looks like: a bare question could also ask for spans.
+            sure = bool(COUNTED_TERMS.search(prompt)) or any(
+                p.search(prompt) for p in (MAKES_TEXT, TEXT_REQUEST, SINGLE_PHRASE))
+            candidates = (TaskType.GENERATION,) if sure else (TaskType.GENERATION, TaskType.NER)
+        return spec, candidates
+
+    def read_spec(self, text: PromptText) -> TaskSpec:
+        return read_generation(text.prompt)
 
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:
         cap = settings.token_cap(spec.form or "long")
@@ -50,7 +94,7 @@ class Generation(TaskTypeRules):
     def fallback_answer(self, spec: TaskSpec, prompt: str) -> str:
         """An answer made of the prompt's own content, for degenerate engine text: the longest
         quoted span (the product title a title, translation or description prompt names), else
-        the first line of the text the prompt labels as its input (tasks.entity_source), cut to
+        the first line of the text the prompt labels as its input (reading.lines.entity_source), cut to
         the form's usual length on one line. The metrics reward shared words and meaning:
         ROUGE-L and BLEU score an empty answer 0 and a span of the input at least that (a title
         shares its brand, model numbers and units with its translation; a review's opening words

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from ..constraints import NumberList
 from ..parsing import RANKING_MAX_ITEM, RANKING_MAX_ITEMS, parse_ranking
+from ..reading.lines import PromptText
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType
-from .base import DecodingPlan, TaskTypeRules, comma_numbers
-from .retrieval import complete_from_list
+from .base import DecodingPlan, Recognition, TaskTypeRules, comma_numbers
+from .retrieval import complete_from_list, decide_list, required_list
 
 _DEFAULT_ITEMS = (1, 2, 3, 4, 5)  # the official ranking tasks list five items
 
@@ -31,8 +32,18 @@ def _count(items: tuple[int, ...]) -> int:
 class Ranking(TaskTypeRules):
     task_type = TaskType.RANKING
     words = "ranking"
+    pick_words = "every item number of a numbered list, in order"
     metrics = frozenset({"ndcg"})
     parser = staticmethod(parse_ranking)
+
+    def recognise(self, text: PromptText, candidates: tuple[TaskType, ...]) -> Recognition:
+        decision = decide_list(text)
+        if decision is not None and decision[0] is not None and decision[0].task_type is TaskType.RANKING:
+            return decision
+        return None, candidates
+
+    def read_spec(self, text: PromptText) -> TaskSpec:
+        return TaskSpec(TaskType.RANKING, items=required_list(text, self.task_type)[0])
 
     def plan(self, spec: TaskSpec, settings: Settings) -> DecodingPlan:
         items = read_items(spec)

@@ -16,9 +16,9 @@ Each subtask (`MCQ/SA`) is a task named `ec_guide/MCQ/SA`; its rows keep their p
 in an order shuffled by the task's generator (so `max_per_task` takes a sample, not the file's
 head). Rows the competition could not score are skipped and counted: a metric it does not have
 (`bool`), a task type and metric the task-type table does not pair, a truth the metric cannot
-read, a multiple-choice answer not among the options the prompt shows (as `tasks.py` reads
-them), and any other answer that is not well-formed for the prompt as the package reads it
-(`task_types.is_well_formed` under `tasks.classify_as`): decoding could never write it.
+read, a multiple-choice answer not among the options the prompt shows (as `shopbench.reading`
+reads them), and any other answer that is not well-formed for the prompt as the package reads it
+(`task_types.is_well_formed` under `reading.classify_as`): decoding could never write it.
 
 Worked solutions: free-text arithmetic rows whose truth ends in a `#### <answer>` line (GSM8K's
 form, in MCQ/ACR) train on that final answer (`answer_form: final`), or on the whole solution
@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from shopbench import tasks as prompt_reading
+from shopbench import reading as prompt_reading
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, TRACK_REASONING, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.jsonl import InputError, read_json_array

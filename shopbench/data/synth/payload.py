@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shopbench.tasks import _CUE as _ANSWER_LABEL  # the answer cues the task reader skips ("Output:")
+from shopbench.reading.lines import LABEL_CUE as _ANSWER_LABEL  # the answer cues the task reader skips ("Output:")
 
 # An instruction line is rarely longer; a line this long is content (a description, a review).
 MAX_PROSE_LINE = 400

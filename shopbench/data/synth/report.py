@@ -70,7 +70,7 @@ def markdown(s: dict) -> str:
         lines.append("| (none) | 0 | | |")
     h = s["heuristics"]
     lines += ["", "## How the task heuristics read the kept rows\n",
-              f"{h['misread']} of {h['kept_rows_checked']} kept rows misread by `shopbench.tasks.classify` "
+              f"{h['misread']} of {h['kept_rows_checked']} kept rows misread by `shopbench.reading.classify` "
               "(kept: the trained model needs them; test cases for the heuristics).\n"]
     if h["misreads"]:
         lines += ["| Row | Misread | Original misread too | Prompt |", "| --- | --- | --- | --- |"]

@@ -25,9 +25,9 @@ from shopbench.data.templates import WORDINGS
 from shopbench.jsonl import InputError, read_json_records, read_jsonl
 from shopbench.metrics import truth_problem
 from shopbench.parsing import parse_named_entities
+from shopbench.reading import classify, classify_as
 from shopbench.spec import TaskType
 from shopbench.task_types import rules_for
-from shopbench.tasks import classify, classify_as
 
 from . import asks, language, payload, validate
 from .config import SynthConfig

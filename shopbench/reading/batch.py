@@ -1,0 +1,158 @@
+"""A batch read as a whole: each prompt as `classify` reads it, then, where the batch agrees on a
+type and the caller's earlier batches (`BatchHistory`) show that it groups its batches by type as
+the evaluator does, a prompt read otherwise as the batch's type if its spec can be read so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..lru import LRU, prompt_key
+from ..spec import TaskSpec, TaskType
+from .prompt import classify_as, decide
+
+# The evaluator groups its questions by task type and cuts each group into batches, so the prompts
+# of one of its batches share one type. A batch's own readings are evidence of that type only when
+# enough of them agree and the caller has shown that it groups: a vote alone cannot tell a grouped
+# batch with a few misreads from a mixed batch whose types happen to lean one way.
+MIN_VOTE = 4  # prompts a batch needs before its vote counts (a short batch is read prompt by prompt)
+VOTE_SHARE = 0.75  # share of the vote the batch's type needs
+UNSURE_WEIGHT = 0.5  # a reading with other candidates votes for its first type at half weight
+MIN_AGREED = 3  # agreeing batches a caller shows before its batches are read as wholes
+# Split batches per agreeing one that a grouping caller may show through its own misreads; a batch
+# with three task types or with both multiple-choice flags is no grouped batch and weighs thrice.
+SPLIT_TOLERANCE = 1 / 3
+MIXED_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class BatchHistory:
+    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed (every
+    prompt read without doubt read as one type) and how much the others weigh. A caller that
+    groups by type shows agreeing batches one after the other, broken only by its own misreads;
+    one that mixes shows split ones, even where one type dominates its rows."""
+
+    agreed: int = 0
+    split: int = 0
+
+    def groups_by_type(self) -> bool:
+        return self.agreed >= MIN_AGREED and self.split <= SPLIT_TOLERANCE * self.agreed
+
+    def after(self, evidence: int | None) -> BatchHistory:
+        """The history with one more batch: `evidence` 1 for one that agreed, 0 for a split one,
+        -1 for a mixed one; None (too short to vote) leaves it as it is."""
+        if evidence is None:
+            return self
+        if evidence > 0:
+            return BatchHistory(self.agreed + 1, self.split)
+        return BatchHistory(self.agreed, self.split + (MIXED_WEIGHT if evidence < 0 else 1))
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """A batch's specs and what the reading knows besides: the type the batch agreed on (None where
+    it did not, or was too short), whether the caller's earlier batches show that it groups by type
+    (`grouped`), whether the batch's type was applied (`trusted`), the history after this batch, and
+    each prompt's own reading with its candidates."""
+
+    specs: list[TaskSpec]
+    own: list[TaskSpec]
+    candidates: list[tuple[TaskType, ...]]
+    batch_type: TaskType | None
+    grouped: bool
+    trusted: bool
+    history: BatchHistory
+
+
+def _flags(is_multiple_choice, size: int) -> list[bool]:
+    if isinstance(is_multiple_choice, (list, tuple)):
+        if len(is_multiple_choice) != size:
+            raise ValueError(f"{len(is_multiple_choice)} multiple-choice flags for {size} prompts")
+        return [bool(flag) for flag in is_multiple_choice]
+    return [bool(is_multiple_choice)] * size
+
+
+def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: list[bool]) -> tuple[TaskType | None, int | None]:
+    """(the type the batch agrees on or None, its evidence for BatchHistory.after: 1 where every
+    sure reading names one type, 0 where sure readings disagree, -1 where the batch is mixed:
+    three types, or both multiple-choice flags; None for a batch too short to say). Multiple
+    choice is the caller's flag, not a reading."""
+    if len(own) < MIN_VOTE:
+        return None, None
+    if len(set(flags)) > 1:
+        return None, -1
+    if flags[0]:
+        return TaskType.MULTIPLE_CHOICE, 1
+    weights: dict[TaskType, float] = {}
+    for spec, cands in zip(own, candidates):
+        weights[spec.task_type] = weights.get(spec.task_type, 0.0) + (1.0 if len(cands) < 2 else UNSURE_WEIGHT)
+    sure_types = {spec.task_type for spec, cands in zip(own, candidates) if len(cands) < 2}
+    evidence = -1 if len(weights) >= 3 else (1 if len(sure_types) <= 1 else 0)
+    best = max(weights, key=weights.get)
+    agrees = sum(1 for spec in own if spec.task_type is best)
+    if weights[best] >= VOTE_SHARE * sum(weights.values()) and agrees >= MIN_VOTE - 1:
+        return best, evidence
+    return None, evidence
+
+
+# A prompt's own reading is a pure function of its text; a caller may read it more than once.
+# Keyed by the prompt's digest: keyed by the prompt itself, the cache kept up to this many
+# prompts (each up to batch_input.MAX_PROMPT_CHARS characters) alive for the rest of a run.
+READING_CACHE_SIZE = 4096
+_READINGS = LRU(READING_CACHE_SIZE)
+
+
+def _decided(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[TaskType, ...]]:
+    key = (prompt_key(prompt), bool(is_multiple_choice))
+    reading = _READINGS.get(key)
+    if reading is None:
+        reading = _READINGS[key] = decide(prompt, is_multiple_choice)
+    return reading
+
+
+def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
+    """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
+    says it groups by type (`BatchHistory.groups_by_type`), a prompt read otherwise is read as the
+    batch's type if its spec can be (`read_as`). Multiple choice follows the flags only."""
+    history = history or BatchHistory()
+    prompts = [p if isinstance(p, str) else str(p) for p in prompts]
+    flags = _flags(is_multiple_choice, len(prompts))
+    decided = [_decided(p, mc) for p, mc in zip(prompts, flags)]
+    own = [d[0] for d in decided]
+    candidates = [d[1] for d in decided]
+    batch_type, evidence = _vote(own, candidates, flags)
+    grouped = history.groups_by_type()
+    trusted = grouped and batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE
+    specs = read_as(prompts, own, batch_type, candidates) if trusted else list(own)
+    return BatchReading(specs, own, candidates, batch_type, grouped, trusted, history.after(evidence))
+
+
+_LIST_TYPES = (TaskType.RANKING, TaskType.RETRIEVAL)
+
+
+def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType,
+            candidates: list[tuple[TaskType, ...]] | None = None) -> list[TaskSpec]:
+    """The specs with each prompt of another type read as `task_type` where its spec can be
+    (`classify_as`: a list type needs a list); its own options, items and k are read from it.
+    Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone. With
+    `candidates` (each prompt's own), a prompt that itself asks for item numbers without doubt
+    keeps them against a type without a list."""
+    out = list(specs)
+    if task_type is TaskType.MULTIPLE_CHOICE:
+        return out
+    for i, (prompt, spec) in enumerate(zip(prompts, specs)):
+        if spec.task_type is task_type or spec.task_type is TaskType.MULTIPLE_CHOICE:
+            continue
+        if (candidates is not None and len(candidates[i]) == 1 and spec.task_type in _LIST_TYPES
+                and task_type not in _LIST_TYPES):
+            continue
+        try:
+            out[i] = classify_as(prompt, task_type)
+        except ValueError:
+            pass  # no list to rank or pick from: the prompt keeps its own reading
+    return out
+
+
+def classify_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> list[TaskSpec]:
+    """The specs of a batch read as a whole (`read_batch`); `is_multiple_choice` is one flag for
+    the batch or one per prompt, `history` what the caller's earlier batches showed."""
+    return read_batch(prompts, is_multiple_choice, history).specs

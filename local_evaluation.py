@@ -268,8 +268,8 @@ def main(argv=None) -> int:
         print("error: --resume continues a model run; it does not go with --predictions", file=sys.stderr)
         return 2
     os.environ.update(rehearsal_environment(args))
-    from shopbench import eval_encoders
     from shopbench import evaluation as ev
+    from shopbench.official import eval_encoders
 
     data_path = args.data or (DEFAULT_DATA if DEFAULT_DATA.is_file() else EXAMPLE_DATA)
     progress = not args.no_progress
@@ -350,7 +350,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from shopbench.recovery import exit_on_terminate
+    from shopbench.serving.recovery import exit_on_terminate
 
     exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     sys.exit(main())

@@ -44,8 +44,8 @@ def run(name, model, rows, engine):
 def floor_seconds(rows, model, engine) -> float:
     """The package's own prompts (chat template, system prompt, shortening) read with one new
     token each and no constraint, in the evaluator's batches."""
+    from shopbench.answering.requests import build_request
     from shopbench.reading import classify
-    from shopbench.requests import build_request
 
     engine.llm.reset_prefix_cache()
     groups: dict[str, list[dict]] = {}
@@ -73,9 +73,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from models.shopbench_model import ShopBenchModel
-    from shopbench.engine import VllmEngine
     from shopbench.evaluation import load_questions
     from shopbench.paths import dev_data_path
+    from shopbench.serving.engine import VllmEngine
     from shopbench.settings import ClockSettings, load_settings
 
     rows = load_questions(args.data or dev_data_path() or REPO / "shopbench" / "examples" / "example.jsonl")

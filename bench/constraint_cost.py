@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from shopbench import constraints as C
+from shopbench.decoding import constraints as C
 
 VOCAB = 152_064
 BATCH = 16

@@ -23,7 +23,7 @@ WARMUP = re.compile(r"warmup model\) took ([0-9.]+) s")
 
 START_ONE = """
 import time
-from shopbench.engine import VllmEngine
+from shopbench.serving.engine import VllmEngine
 from shopbench.settings import load_settings
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ class FaultyModel:
 
 def _bad_constraint_once(engine):
     """The next request's SamplingParams carry a constraint kind the logits processor rejects."""
-    from shopbench.vllm_processor import EXTRA_ARGS_KEY
+    from shopbench.decoding.vllm_processor import EXTRA_ARGS_KEY
 
     sampling_params = engine.sampling_params
     used = []
@@ -240,7 +240,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from shopbench.recovery import exit_on_terminate
+    from shopbench.serving.recovery import exit_on_terminate
 
     exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     raise SystemExit(main())

@@ -12,8 +12,8 @@ import argparse
 import time
 
 from models.shopbench_model import ShopBenchModel
+from shopbench.answering.requests import Completion
 from shopbench.proxy import proxy_model_dir
-from shopbench.requests import Completion
 from shopbench.settings import load_settings
 
 

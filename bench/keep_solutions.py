@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from shopbench.data.sources.ec_guide import final_answer
     from shopbench.jsonl import read_json_array
-    from shopbench.metrics import score_task
-    from shopbench.parsing import parse_answer
+    from shopbench.official.metrics import score_task
+    from shopbench.official.parsing import parse_answer
     from shopbench.proxy import proxy_model_dir
     from shopbench.settings import load_settings
 

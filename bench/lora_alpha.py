@@ -50,11 +50,11 @@ def main() -> None:
     args = parser.parse_args()
     from vllm.lora.request import LoRARequest
 
-    from shopbench.engine import VllmEngine
     from shopbench.modelbuild.merge import merge_adapters
     from shopbench.paths import dev_data_path
     from shopbench.proxy import proxy_model_dir
     from shopbench.recipe.adapters import scaled_adapter
+    from shopbench.serving.engine import VllmEngine
     from shopbench.settings import load_settings
 
     rows = [json.loads(line) for line in dev_data_path().read_text().splitlines() if line.strip()][:args.limit]

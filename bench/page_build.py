@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shopbench import metrics  # noqa: E402
 from shopbench.evaluation import compare  # noqa: E402
 from shopbench.evaluation.page import RunView, build_page  # noqa: E402
 from shopbench.evaluation.reading import load_questions  # noqa: E402
+from shopbench.official import metrics  # noqa: E402
 
 
 def fake_records(rows: list[dict], n: int, rng: random.Random) -> list[dict]:

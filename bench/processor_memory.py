@@ -17,7 +17,7 @@ BATCH = 16
 
 
 def constraint(number: int, rng: random.Random, vocab: int):
-    from shopbench.constraints import Choice, Cite, NumberList
+    from shopbench.decoding.constraints import Choice, Cite, NumberList
 
     kind = number % 4
     if kind == 0:
@@ -42,8 +42,8 @@ def main(argv=None) -> int:
     from vllm import SamplingParams
     from vllm.v1.sample.logits_processor import BatchUpdate
 
+    from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
     from shopbench.proxy import proxy_model_dir
-    from shopbench.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
 
     torch.manual_seed(0)
     config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))

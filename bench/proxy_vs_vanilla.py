@@ -73,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from models.shopbench_model import ShopBenchModel
-    from shopbench.engine import VllmEngine
     from shopbench.evaluation import load_questions
+    from shopbench.serving.engine import VllmEngine
     from shopbench.settings import load_settings
 
     rows = load_questions(args.data or default_data())

@@ -22,7 +22,7 @@ Every answer is checked well-formed for its row's truth (the synthetic row's num
 held-out row's label); one that is well-formed only for the package's own reading of its prompt
 (reading.classify) is counted apart as misread, a limit of the rules, not of a long run. The
 engine's processes run on the profile's allocator (tcmalloc where installed,
-shopbench/cpu_allocator.py; `--malloc glibc` to compare); the figures say which one they had."""
+shopbench/serving/cpu_allocator.py; `--malloc glibc` to compare); the figures say which one they had."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def engine_allocator() -> str:
     (multiprocessing's resource tracker) are not the engine's."""
     import psutil
 
-    from shopbench.cpu_allocator import runs_on_tcmalloc
+    from shopbench.serving.cpu_allocator import runs_on_tcmalloc
 
     engine = []
     for child in psutil.Process().children(recursive=True):
@@ -163,13 +163,13 @@ def main(argv=None) -> int:
                         help="run the engine without torch.compile (enforce_eager), to see what compiling costs")
     parser.add_argument("--malloc", choices=("tcmalloc", "glibc"), default=None,
                         help="the engine processes' allocator (default: the profile's, tcmalloc where "
-                             "installed; see shopbench/cpu_allocator.py)")
+                             "installed; see shopbench/serving/cpu_allocator.py)")
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args(argv)
     if args.malloc:
         import os
 
-        from shopbench.cpu_allocator import MALLOC_ENV
+        from shopbench.serving.cpu_allocator import MALLOC_ENV
 
         os.environ[MALLOC_ENV] = args.malloc
 
@@ -183,10 +183,10 @@ def main(argv=None) -> int:
     if args.memory_utilization:
         settings = replace(settings, memory_utilization=args.memory_utilization)
     if args.eager:  # a diagnostic, not a setting users have: the engine's arguments plus one
-        import shopbench.engine
+        import shopbench.serving.engine
 
-        profile_kwargs = shopbench.engine.engine_kwargs
-        shopbench.engine.engine_kwargs = lambda s: {**profile_kwargs(s), "enforce_eager": True}
+        profile_kwargs = shopbench.serving.engine.engine_kwargs
+        shopbench.serving.engine.engine_kwargs = lambda s: {**profile_kwargs(s), "enforce_eager": True}
     rows = (mixed_rows if args.wordings == "mixed" else synthetic_rows)(args.questions, args.seed)
     began = time.perf_counter()
     model = ShopBenchModel(settings)
@@ -207,7 +207,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from shopbench.recovery import exit_on_terminate
+    from shopbench.serving.recovery import exit_on_terminate
 
     exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     raise SystemExit(main())

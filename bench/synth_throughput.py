@@ -83,7 +83,7 @@ def validators(work: Path) -> None:
 
 
 def inprocess(work: Path, rows: int) -> None:
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
     from shopbench.settings import load_settings
 
     started = time.perf_counter()
@@ -155,7 +155,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from shopbench.recovery import exit_on_terminate
+    from shopbench.serving.recovery import exit_on_terminate
 
     exit_on_terminate()  # a SIGTERM closes the engine instead of leaving its core running
     main()

@@ -1,5 +1,5 @@
 """Task-type accuracy on the prompts the rules are unsure of: the rules' first pick against the
-model's one-token pick (shopbench/task_pick.py), on the CPU proxy unless --profile says otherwise.
+model's one-token pick (shopbench/answering/task_pick.py), on the CPU proxy unless --profile says otherwise.
 
     .venv/bin/python -m bench.task_pick                 # every tests/data set + dev
     .venv/bin/python -m bench.task_pick tests/data/unsure_wordings.jsonl --json
@@ -59,8 +59,8 @@ def unsure_rows(rows: list[dict]) -> list[tuple[dict, tuple]]:
 
 
 def measure(engine, settings, rows: list[dict]) -> dict:
-    from shopbench.calibration import calibrated_choice
-    from shopbench.task_pick import pick_request, picked_type
+    from shopbench.answering.calibration import calibrated_choice
+    from shopbench.answering.task_pick import pick_request, picked_type
 
     unsure = unsure_rows(rows)
     result = {"rows": len(rows), "unsure": len(unsure)}
@@ -98,8 +98,8 @@ def measure(engine, settings, rows: list[dict]) -> dict:
 def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
     """The pick batch by batch, as the model asks now and as it asked per prompt (module doc)."""
     from bench.batch_reading import evaluator_batches
+    from shopbench.answering.task_pick import apply_batch_pick, batch_question, choices_for, pick_request, picked_type
     from shopbench.reading import BatchHistory, read_as, read_batch
-    from shopbench.task_pick import apply_batch_pick, batch_question, choices_for, pick_request, picked_type
 
     history = BatchHistory()
     tally = {"batches": 0, "asked_batches": 0, "questions_now": 0, "questions_per_prompt": 0, "seconds_now": 0.0,
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"no such file: {path}")
 
     from shopbench.console import output_to, quiet_engine_logs
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
     from shopbench.settings import load_settings
 
     settings = load_settings(profile=args.profile)

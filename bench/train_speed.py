@@ -42,7 +42,7 @@ print("RESULT " + json.dumps({"losses": log["losses"], "before": log["probe_loss
 def ec_guide_rows(path: Path, n: int, sample_seed: int | None = None) -> list[dict]:
     import random
 
-    from shopbench.prompts import answer_text
+    from shopbench.answering.prompts import answer_text
 
     records = json.loads(path.read_text(encoding="utf-8"))
     records = records[:n] if sample_seed is None else random.Random(sample_seed).sample(records, n)

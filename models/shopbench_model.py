@@ -8,16 +8,16 @@ from __future__ import annotations
 import logging
 import time
 
-from shopbench.batch_input import flags_of, prompts_of
-from shopbench.budget import Level
-from shopbench.calibration import Calibration
-from shopbench.pacing import Pacer
+from shopbench.answering.batch_input import flags_of, prompts_of
+from shopbench.answering.calibration import Calibration
+from shopbench.answering.requests import build_request
+from shopbench.answering.task_pick import TaskPick, pick_seconds
+from shopbench.clock.budget import Level
+from shopbench.clock.pacing import Pacer
 from shopbench.reading import BatchHistory, BatchReading, classify, infer_multiple_choice, read_batch
-from shopbench.recovery import EngineKeeper, close_at_exit
-from shopbench.requests import build_request
+from shopbench.serving.recovery import EngineKeeper, close_at_exit
 from shopbench.settings import Settings, load_settings
 from shopbench.spec import TaskSpec, TaskType
-from shopbench.task_pick import TaskPick, pick_seconds
 from shopbench.task_types import default_answer, finalize, is_degenerate
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class ShopBenchModel:
     """One answer string per prompt, well-formed for the prompt's task type; no exception leaves
     `batch_predict` or `batch_generate_answer`.
 
-    What a batch may be (shopbench/batch_input.py reads it):
+    What a batch may be (shopbench/answering/batch_input.py reads it):
     - `{"prompt": [...]}` as the evaluator sends it; a list or tuple of prompts as the batch itself;
       a string batch, or `{"prompt": "abc"}`, is one prompt (not one per character).
     - None, a dict without "prompt", `{"prompt": None}` or any other value: no prompts, [] back.
@@ -62,7 +62,7 @@ class ShopBenchModel:
 
     Failures cost only their own step's answers: a request that cannot be built or that the engine
     fails on gets its default answer; a failing calibration request leaves the uncalibrated pick.
-    The engine runs behind a watchdog (shopbench/recovery.py): one that vLLM reports dead (known
+    The engine runs behind a watchdog (shopbench/serving/recovery.py): one that vLLM reports dead (known
     within a fraction of a second) or that hangs past the batch's deadline costs that batch its
     answers and is rebuilt in the background with `engine_factory` (by default a new VllmEngine
     when the model built its own; no rebuild for an engine passed in without a factory), at most
@@ -100,7 +100,7 @@ class ShopBenchModel:
         self.generated_tokens = 0
 
     def _vllm_engine(self):
-        from shopbench.engine import VllmEngine
+        from shopbench.serving.engine import VllmEngine
 
         return VllmEngine(self.settings)
 
@@ -156,7 +156,7 @@ class ShopBenchModel:
 
     def _picked(self, prompts: list[str], flags: list[bool], read: BatchReading | list[TaskSpec],
                 began: float) -> list[TaskSpec]:
-        """The specs with the model's pick where the rules are unsure (shopbench/task_pick.py), in
+        """The specs with the model's pick where the rules are unsure (shopbench/answering/task_pick.py), in
         a share of the call's time; not once the clock has dropped the extra requests."""
         specs = read.specs if isinstance(read, BatchReading) else read
         if not self.task_pick.enabled or self.pacer.level >= Level.NO_CALIBRATION:

@@ -59,7 +59,7 @@ if __name__ == "__main__":
     from vllm import LLM, SamplingParams
 
     from shopbench.modelbuild.calibration import default_calibration_path, read_calibration_rows
-    from shopbench.prompts import chat_messages
+    from shopbench.answering.prompts import chat_messages
 
     path, tp = sys.argv[1], int(sys.argv[2])
     llm = LLM(model=path, quantization="awq", dtype="half", tensor_parallel_size=tp, max_model_len=4096,

@@ -32,9 +32,9 @@ if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-# vLLM's CPU worker runs on tcmalloc where one is installed (shopbench/cpu_allocator.py): on
+# vLLM's CPU worker runs on tcmalloc where one is installed (shopbench/serving/cpu_allocator.py): on
 # glibc's malloc its memory grows through a long run. Outside .venv, so checked on every run.
-if ! "$PYTHON" -c 'import sys; sys.path.insert(0, "."); from shopbench.cpu_allocator import find_tcmalloc; sys.exit(find_tcmalloc() is None)'; then
+if ! "$PYTHON" -c 'import sys; sys.path.insert(0, "."); from shopbench.serving.cpu_allocator import find_tcmalloc; sys.exit(find_tcmalloc() is None)'; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libtcmalloc-minimal4; } \
       || echo "note: could not install tcmalloc; the CPU engine will run on glibc's malloc" >&2

@@ -18,7 +18,7 @@ _DEFAULT_CAPS = {"line": 64, "phrase": 12, "long": 96, "named_entity_recognition
 
 @dataclass(frozen=True)
 class ClockSettings:
-    """The limits a run keeps to (see shopbench/tracks.py and shopbench/budget.py)."""
+    """The limits a run keeps to (see shopbench/tracks.py and shopbench/clock/budget.py)."""
 
     track: str = ALL_AROUND  # challenge id
     track_seconds: float = 140 * 60.0  # the whole run

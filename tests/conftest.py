@@ -62,7 +62,7 @@ def cpu_settings():
 @pytest.fixture(scope="session")
 def engine(cpu_settings):
     """One vLLM engine on the CPU proxy for the whole test session."""
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
 
     engine = VllmEngine(cpu_settings)
     yield engine

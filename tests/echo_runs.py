@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from shopbench import evaluation as ev
-from shopbench import metrics
-from shopbench.prompts import answer_text
+from shopbench.answering.prompts import answer_text
+from shopbench.official import metrics
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "shopbench" / "examples" / "example.jsonl"

@@ -11,10 +11,10 @@ import pytest
 
 from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from bench.task_pick import load_rows
+from shopbench.answering.requests import Completion
+from shopbench.answering.task_pick import TaskPick, batch_question
 from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, read_batch
-from shopbench.requests import Completion
 from shopbench.spec import TaskType
-from shopbench.task_pick import TaskPick, batch_question
 
 DATA = Path(__file__).parent / "data"
 # A bare question: free text first, entity spans second.

@@ -1,10 +1,10 @@
-"""The clock's arithmetic (shopbench/budget.py), the track table and the clock settings."""
+"""The clock's arithmetic (shopbench/clock/budget.py), the track table and the clock settings."""
 
 import json
 
 import pytest
 
-from shopbench.budget import (
+from shopbench.clock.budget import (
     Answer,
     BatchCost,
     Budget,

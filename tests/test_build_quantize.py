@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from shopbench.answering.prompts import answer_text, system_prompt
 from shopbench.jsonl import InputError
 from shopbench.modelbuild.calibration import (
     calibration_blocks,
@@ -21,7 +22,6 @@ from shopbench.modelbuild.calibration import (
 from shopbench.modelbuild.pad import pad_mlp
 from shopbench.modelbuild.quantize import build_calibration, quantize_awq
 from shopbench.modelbuild.step import RECORD_NAME, BuildError
-from shopbench.prompts import answer_text, system_prompt
 from tests.build_tiny import (
     REPO,
     awq_python,

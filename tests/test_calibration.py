@@ -1,8 +1,8 @@
 """Multiple-choice calibration: the pick, the content-free prompt, and one prior per option set."""
 
-from shopbench.calibration import Calibration, calibrated_choice, content_free_prompt
-from shopbench.constraints import Choice
-from shopbench.requests import Completion
+from shopbench.answering.calibration import Calibration, calibrated_choice, content_free_prompt
+from shopbench.answering.requests import Completion
+from shopbench.decoding.constraints import Choice
 from shopbench.spec import TaskSpec, TaskType
 
 

@@ -13,7 +13,7 @@ from shopbench.check.__main__ import gpu_profile_target, main
 from shopbench.check.checks import unspellable_numbers
 from shopbench.check.memory import header_weight_bytes_per_gpu, weight_bytes_per_gpu
 from shopbench.check.model import model_shape
-from shopbench.constraints import TokenTable
+from shopbench.decoding.constraints import TokenTable
 from shopbench.settings import Settings
 
 AWQ = {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True, "version": "gemm"}
@@ -179,7 +179,7 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
 
 
 def test_the_engine_stops_before_vllm_with_every_reason(tmp_path):
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
 
     model = folder(tmp_path, "awq", qwen2_72b())
     settings = Settings(profile="gpu", model_path=str(model), tensor_parallel_size=4, memory_utilization=0.92,

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from models.shopbench_model import ShopBenchModel
-from shopbench.budget import BatchCost, Level
-from shopbench.constraints import Choice, NumberList
+from shopbench.answering.requests import Completion, Request
+from shopbench.clock.budget import BatchCost, Level
+from shopbench.decoding.constraints import Choice, NumberList
 from shopbench.evaluation import run_model
-from shopbench.requests import Completion, Request
 from shopbench.settings import ClockSettings
 from tests.helpers import check_answers
 
@@ -125,7 +125,7 @@ class FailingEngine:
     core is alive unless `core_dead`."""
 
     def __new__(cls, clock, fails, error=RuntimeError, core_dead=False):
-        from shopbench.engine import VllmEngine
+        from shopbench.serving.engine import VllmEngine
 
         class Failing(VllmEngine):
             def __init__(self):
@@ -154,7 +154,7 @@ def test_a_failed_batch_is_retried_one_by_one_only_while_time_remains():
 
 
 def test_failures_of_a_live_engine_cost_answers_and_only_a_gone_core_is_dead():
-    from shopbench.engine import EngineDead
+    from shopbench.serving.engine import EngineDead
 
     request = Request(prompt_ids=(1, 2, 3), max_tokens=8)
     # every request tried fails, the core alive: answers lost, the engine not called dead

@@ -6,8 +6,8 @@ answer must be well-formed."""
 import pytest
 import torch
 
-from shopbench import constraints as C
-from shopbench.parsing import parse_answer
+from shopbench.decoding import constraints as C
+from shopbench.official.parsing import parse_answer
 
 TOKENIZERS = ["proxy_tokenizer", "multi_digit_tokenizer"]
 
@@ -142,7 +142,7 @@ def test_cite_without_ids_boosts_the_prompt(proxy_tokenizer):
 def test_constraints_cross_into_the_engine_and_back(constraint):
     import json
 
-    from shopbench.vllm_processor import from_extra_args, to_extra_args
+    from shopbench.decoding.vllm_processor import from_extra_args, to_extra_args
 
     extra_args = to_extra_args(constraint)
     assert from_extra_args(json.loads(json.dumps(extra_args))) == constraint
@@ -155,7 +155,7 @@ def test_descriptions_are_normalised():
 
 
 def test_bad_descriptions_are_rejected(proxy_tokenizer):
-    from shopbench.vllm_processor import EXTRA_ARGS_KEY, from_extra_args
+    from shopbench.decoding.vllm_processor import EXTRA_ARGS_KEY, from_extra_args
 
     table = C.TokenTable.from_tokenizer(proxy_tokenizer)
     assert C.build(None, table) is None

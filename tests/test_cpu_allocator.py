@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from shopbench import cpu_allocator
-from shopbench.cpu_allocator import find_tcmalloc, preload_value, preloaded
-from shopbench.engine import engine_environment, environment_updates
+from shopbench.serving import cpu_allocator
+from shopbench.serving.cpu_allocator import find_tcmalloc, preload_value, preloaded
+from shopbench.serving.engine import engine_environment, environment_updates
 
 TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 
@@ -101,7 +101,7 @@ def test_the_real_engine_worker_runs_on_tcmalloc(engine):
 def test_the_engine_variables_are_set_while_it_starts_and_the_callers_environment_is_back_after(monkeypatch):
     import os
 
-    from shopbench.engine import spawn_environment
+    from shopbench.serving.engine import spawn_environment
 
     monkeypatch.setenv("LD_PRELOAD", "/t/libgomp.so.1")
     monkeypatch.setenv("SHOPBENCH_TEST_CALLERS", "caller's")

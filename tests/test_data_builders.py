@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from shopbench.answering.prompts import answer_text, chat_messages, system_prompt
 from shopbench.data.build import build_dataset, load_config
 from shopbench.data.io import read_shards
 from shopbench.data.rows import METRICS
 from shopbench.data.sources.esci import GAINS, product_type_spans
 from shopbench.data.templates import ESCI_RELATION_OPTIONS, WORDINGS
-from shopbench.metrics import score_task
-from shopbench.parsing import parse_answer
-from shopbench.prompts import answer_text, chat_messages, system_prompt
+from shopbench.official.metrics import score_task
+from shopbench.official.parsing import parse_answer
 from shopbench.reading import classify
 from shopbench.task_types import is_well_formed
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from models.shopbench_model import ShopBenchModel
-from shopbench.constraints import Choice, FiniteGuard, TokenTable
-from shopbench.degenerate import REPEATS, is_degenerate, trim_degenerate_tail
+from shopbench.answering.requests import Completion
+from shopbench.decoding.constraints import Choice, FiniteGuard, TokenTable
+from shopbench.decoding.degenerate import REPEATS, is_degenerate, trim_degenerate_tail
 from shopbench.evaluation.timing import format_clock
-from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import finalize, is_well_formed, rules_for
 from shopbench.task_types import is_degenerate as counted_as_degenerate
@@ -124,7 +124,7 @@ def test_guard_leaves_finite_and_masked_logits_unchanged():
 
 
 def test_every_request_passes_the_guard_in_the_vllm_processor():
-    from shopbench.vllm_processor import ShopBenchLogitsProcessor
+    from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor
 
     processor = ShopBenchLogitsProcessor.__new__(ShopBenchLogitsProcessor)
     processor.req_info = {}  # no request carries a constraint

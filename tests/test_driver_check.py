@@ -224,7 +224,7 @@ def test_model_check_fails_on_a_driver_too_old(tmp_path, monkeypatch, capsys):
 
 
 def test_the_engine_stops_on_an_old_driver_before_vllm(tmp_path, monkeypatch):
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
 
     model = tmp_path / "model"
     model.mkdir()
@@ -359,7 +359,7 @@ def test_the_override_turns_a_refusal_into_a_warning():
 
 
 def test_cli_and_engine_follow_the_override_and_forward_compatibility(tmp_path, monkeypatch, capsys, caplog):
-    from shopbench.engine import VllmEngine
+    from shopbench.serving.engine import VllmEngine
 
     fake_machine(monkeypatch, "550.54.15")
     monkeypatch.setenv(drv.MODE_ENV, "warn")

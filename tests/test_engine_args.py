@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shopbench.check.engine_args import engine_args_problems, environment_problems
-from shopbench.engine import engine_environment, engine_kwargs
+from shopbench.serving.engine import engine_environment, engine_kwargs
 from shopbench.settings import read_user_config, resolve
 
 pytest.importorskip("vllm")
@@ -21,7 +21,7 @@ def gpu_settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gpu_kwargs(gpu_settings):
-    from shopbench.vllm_processor import ShopBenchLogitsProcessor
+    from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor
 
     # Exactly what VllmEngine passes to LLM(...).
     return dict(engine_kwargs(gpu_settings), logits_processors=[ShopBenchLogitsProcessor])

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from shopbench.engine import EngineDead, VllmEngine, engine_processes
+from shopbench.serving.engine import EngineDead, VllmEngine, engine_processes
 
 
 def _core(ready):

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from shopbench import eval_encoders, metrics
 from shopbench import evaluation as ev
-from shopbench.prompts import answer_text
+from shopbench.answering.prompts import answer_text
+from shopbench.official import eval_encoders, metrics
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "shopbench" / "examples" / "example.jsonl"

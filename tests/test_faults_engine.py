@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bench.faults import BATCH_SIZE, LEFTOVERS, PLAN, fault_rows, run_faults
-from shopbench.recovery import MAX_REBUILDS
+from shopbench.serving.recovery import MAX_REBUILDS
 from tests.helpers import check_answers
 
 pytestmark = pytest.mark.engine

@@ -2,9 +2,9 @@
 
 import pytest
 
+from shopbench.answering.requests import build_request
 from shopbench.evaluation import run_model
 from shopbench.reading import classify
-from shopbench.requests import build_request
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
 from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec

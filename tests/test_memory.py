@@ -11,13 +11,13 @@ from dataclasses import replace
 
 from bench.synthetic import mixed_rows, synthetic_rows
 from models.shopbench_model import ShopBenchModel
-from shopbench import calibration
-from shopbench.budget import BatchCost
+from shopbench.answering import calibration
+from shopbench.answering.requests import Completion
+from shopbench.clock.budget import BatchCost
+from shopbench.clock.pacing import Pacer
 from shopbench.evaluation import run_model
 from shopbench.lru import LRU, prompt_key
-from shopbench.pacing import Pacer
 from shopbench.reading import batch as batch_reading
-from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 
 
@@ -110,7 +110,7 @@ def test_calibration_priors_stay_bounded_and_the_recent_ones_are_kept(proxy_toke
 
 def test_the_pacer_keeps_counters_only(cpu_settings):
     pacer = Pacer(cpu_settings.clock, clock=lambda: 0.0)
-    from shopbench.requests import Request
+    from shopbench.answering.requests import Request
 
     requests = [Request((1, 2, 3), 8)] * 4
     specs = [TaskSpec(TaskType.GENERATION, form="line")] * 4
@@ -183,8 +183,8 @@ def test_the_logits_processor_keeps_no_request_once_it_leaves_the_batch():
     from vllm.v1.sample.logits_processor import BatchUpdate
 
     from bench.processor_memory import BATCH, constraint
+    from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
     from shopbench.proxy import proxy_model_dir
-    from shopbench.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
 
     config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))
     processor = ShopBenchLogitsProcessor(config, torch.device("cpu"), False)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from shopbench import eval_encoders, metrics
-from shopbench.parsing import parse_answer
+from shopbench.official import eval_encoders, metrics
+from shopbench.official.parsing import parse_answer
 
 INV_LOG2_3 = 1 / math.log2(3)
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from models.shopbench_model import ShopBenchModel
+from shopbench.answering.requests import Completion
 from shopbench.reading import classify
-from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import is_well_formed
 from tests.helpers import BAD_INPUTS, FORTY_ITEMS, dev_spec
@@ -24,7 +24,7 @@ class StubEngine:
         self.calls = []
 
     def generate(self, requests, deadline=None):
-        from shopbench.engine import EngineDead
+        from shopbench.serving.engine import EngineDead
 
         self.calls.append(len(requests))
         if self.dead:
@@ -153,8 +153,8 @@ def test_a_batch_above_the_batch_size_is_answered_in_chunks(proxy_tokenizer, cpu
 
 
 def test_huge_prompts_are_cut_before_tokenising():
-    from shopbench.batch_input import MAX_PROMPT_CHARS, prompts_of
-    from shopbench.requests import ELISION
+    from shopbench.answering.batch_input import MAX_PROMPT_CHARS, prompts_of
+    from shopbench.answering.requests import ELISION
 
     huge = "HEAD " + "x" * 2_000_000 + " the question?\n0. a\n1. b\nAnswer: "
     (text,) = prompts_of({"prompt": [huge]})
@@ -182,7 +182,7 @@ def test_a_failing_calibration_request_keeps_the_batch(proxy_tokenizer, cpu_sett
 
 # ------------------------------------------------------------------------ a dead engine, rebuilt
 def test_a_dead_engine_is_rebuilt_a_few_times_then_not_called(proxy_tokenizer, cpu_settings):
-    from shopbench.recovery import MAX_REBUILDS
+    from shopbench.serving.recovery import MAX_REBUILDS
 
     built = []
 
@@ -273,7 +273,7 @@ class Closable(StubEngine):
 
 
 def test_close_during_a_rebuild_shuts_the_new_engine_down_once_built(proxy_tokenizer, cpu_settings, monkeypatch):
-    from shopbench import recovery
+    from shopbench.serving import recovery
 
     monkeypatch.setattr(recovery, "SHUTDOWN_SECONDS", 0.1)
     loading, built = threading.Event(), []
@@ -349,8 +349,8 @@ def processor():
 
     import torch
 
+    from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor
     from shopbench.proxy import proxy_model_dir
-    from shopbench.vllm_processor import ShopBenchLogitsProcessor
 
     config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))
     return ShopBenchLogitsProcessor(config, torch.device("cpu"), False)
@@ -360,7 +360,7 @@ def test_a_constraint_the_processor_cannot_build_ends_its_request(processor):
     import torch
     from vllm import SamplingParams
 
-    from shopbench.vllm_processor import EXTRA_ARGS_KEY
+    from shopbench.decoding.vllm_processor import EXTRA_ARGS_KEY
 
     step = processor.new_req_logits_processor(SamplingParams(extra_args={EXTRA_ARGS_KEY: {"kind": "bogus"}}))
     row = step([1, 2], [], torch.zeros(max(processor.table.eos_ids) + 8))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shopbench.parsing import MAX_RESPONSE_CHARACTERS, parse_answer
+from shopbench.official.parsing import MAX_RESPONSE_CHARACTERS, parse_answer
 
 
 @pytest.mark.parametrize(

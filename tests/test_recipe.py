@@ -331,8 +331,8 @@ def test_the_cpu_profile_runs_the_folder_named_by_shopbench_cpu_model(tmp_path):
 def test_lora_serving_is_an_engine_argument_only_when_asked_for(cpu_settings):
     from dataclasses import replace
 
-    from shopbench.engine import engine_kwargs
     from shopbench.recipe.serving import lora_rank_slot
+    from shopbench.serving.engine import engine_kwargs
 
     assert "enable_lora" not in engine_kwargs(cpu_settings)
     kwargs = engine_kwargs(replace(cpu_settings, max_lora_rank=lora_rank_slot(12), max_loras=2))

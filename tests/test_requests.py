@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from shopbench.constraints import Choice, Cite, NumberList
-from shopbench.prompts import system_prompt
+from shopbench.answering.prompts import system_prompt
+from shopbench.answering.requests import ELISION, build_request
+from shopbench.decoding.constraints import Choice, Cite, NumberList
 from shopbench.reading import classify
-from shopbench.requests import ELISION, build_request
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import decoding_plan
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shopbench.engine import engine_environment, engine_kwargs
+from shopbench.serving.engine import engine_environment, engine_kwargs
 from shopbench.settings import Settings, read_user_config, resolve
 
 
@@ -59,7 +59,7 @@ def test_a_yes_or_no_setting_that_is_neither_names_the_setting(tmp_path, value):
 
 
 def test_an_inherited_v2_model_runner_is_overridden_with_a_warning(tmp_path):
-    from shopbench.engine import environment_updates
+    from shopbench.serving.engine import environment_updates
 
     (tmp_path / "config.json").write_text("{}")
     wanted = engine_environment(resolve({"MODEL_PATH": str(tmp_path)}, profile="gpu"))

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from shopbench.constraints import Choice
+from shopbench.answering.requests import Completion
+from shopbench.answering.task_pick import PICK_SYSTEM_PROMPT, TaskPick, choices_for, pick_request, picked_type
+from shopbench.decoding.constraints import Choice
 from shopbench.reading import candidate_task_types, classify, classify_as
-from shopbench.requests import Completion
 from shopbench.spec import TaskSpec, TaskType
-from shopbench.task_pick import PICK_SYSTEM_PROMPT, TaskPick, choices_for, pick_request, picked_type
 
 # The rules cannot tell a bare question (free text) from a request for spans (entities).
 BARE = "Product title: Anker PowerCore charger for Samsung Galaxy S22\nBrand names here?"

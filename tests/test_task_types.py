@@ -3,8 +3,8 @@ canonical answer texts, and the one well-formedness check everything else relies
 
 import pytest
 
-from shopbench import parsing
-from shopbench.metrics import score_task
+from shopbench.official import parsing
+from shopbench.official.metrics import score_task
 from shopbench.settings import Settings
 from shopbench.spec import TaskSpec, TaskType
 from shopbench.task_types import RULES, decoding_plan, default_answer, finalize, is_well_formed, rules_for

@@ -54,7 +54,7 @@ def _rest(process: subprocess.Popen, timeout: float = WAIT) -> str:
 
 PROGRAM = """
 import signal, sys, threading, time
-from shopbench.recovery import exit_on_terminate
+from shopbench.serving.recovery import exit_on_terminate
 if sys.argv[1] == "handled":
     signal.signal(signal.SIGTERM, lambda *_: print("own handler", flush=True))
 if sys.argv[1] == "thread":
@@ -240,7 +240,7 @@ time.sleep(600)
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, -signal.SIGINT)])
 def test_a_harness_that_only_builds_the_model_leaves_no_process_and_keeps_its_environment(signum, status):
     pytest.importorskip("psutil")
-    from shopbench import cpu_allocator
+    from shopbench.serving import cpu_allocator
 
     process = subprocess.Popen([sys.executable, "-c", HARNESS_PROGRAM], cwd=REPO, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shopbench.answering.prompts import system_prompt
 from shopbench.data.build import build_dataset, load_config
 from shopbench.data.io import read_shards
-from shopbench.prompts import system_prompt
 from shopbench.train.__main__ import main as train_main
 from shopbench.train.axolotl import axolotl_config
 

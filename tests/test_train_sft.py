@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
+from shopbench.answering.prompts import system_prompt
 from shopbench.data.rows import TRACK_CONCEPTS, make_row
-from shopbench.prompts import system_prompt
 from shopbench.train.sft import IGNORE, SFTSettings, encode_row, train
 
 ROWS = [

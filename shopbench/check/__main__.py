@@ -22,7 +22,7 @@ from .folder import check_folder
 
 
 def gpu_profile_target(model_dir: Path) -> Target:
-    from shopbench.engine import engine_kwargs
+    from shopbench.serving.engine import engine_kwargs
     from shopbench.settings import read_user_config, resolve
 
     settings = resolve({**read_user_config(), "MODEL_PATH": str(Path(model_dir).resolve())}, profile="gpu")

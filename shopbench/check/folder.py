@@ -46,10 +46,10 @@ def token_table(model_dir: Path):
     try:
         from transformers import AutoTokenizer
 
-        from shopbench.constraints import TokenTable
+        from shopbench.decoding.constraints import TokenTable
 
         # The table's digits and commas are what the check needs; the end-of-turn ids the engine
-        # adds come from shopbench.vllm_processor, which imports vLLM (seconds for a CLI).
+        # adds come from shopbench.decoding.vllm_processor, which imports vLLM (seconds for a CLI).
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         return TokenTable.from_tokenizer(tokenizer), None
     except Exception as exc:  # a broken tokenizer is a finding, not a crash of the check

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "synth":
         if argv is None:  # run as a program, not called: a SIGTERM closes the engine
-            from shopbench.recovery import exit_on_terminate
+            from shopbench.serving.recovery import exit_on_terminate
 
             exit_on_terminate()
         return synth_main(args)

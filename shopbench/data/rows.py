@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shopbench.prompts import chat_messages, system_prompt
+from shopbench.answering.prompts import chat_messages, system_prompt
 from shopbench.spec import TaskType
 from shopbench.task_types import RULES, rules_for
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shopbench import metrics
 from shopbench.evaluation.runfile import question_ids
 from shopbench.evaluation.scoring import NO_TRACK, Evaluation, TaskResult, summarize
+from shopbench.official import metrics
 
 RIGHT = 0.5
 ALPHA = 0.05

@@ -8,10 +8,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopbench import metrics
 from shopbench.evaluation.runfile import RunFile, read_run
 from shopbench.jsonl import InputError, read_jsonl
-from shopbench.parsing import PARSERS
+from shopbench.official import metrics
+from shopbench.official.parsing import PARSERS
 
 TASK_TYPES = tuple(PARSERS)
 REQUIRED_FIELDS = ("input_field", "output_field", "task_name", "task_type", "metric")

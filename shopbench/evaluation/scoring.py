@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
-from shopbench import eval_encoders, metrics
-from shopbench.parsing import parse_answer
+from shopbench.official import eval_encoders, metrics
+from shopbench.official.parsing import parse_answer
 
 NO_TRACK = "(no track)"
 

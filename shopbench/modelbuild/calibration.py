@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from shopbench.answering.prompts import answer_text, chat_messages
 from shopbench.jsonl import InputError, read_jsonl
 from shopbench.modelbuild.step import BuildError
 from shopbench.paths import dev_data_candidates, dev_data_path
-from shopbench.prompts import answer_text, chat_messages
 
 REQUIRED_FIELDS = ("input_field", "output_field", "task_type")
 

@@ -1,5 +1,5 @@
 """The task-pick question: what a model is asked where the rules leave a prompt's answer form open
-(shopbench.task_pick). Each choice is worded by its task type's `pick_words` in the table."""
+(shopbench.answering.task_pick). Each choice is worded by its task type's `pick_words` in the table."""
 
 from __future__ import annotations
 

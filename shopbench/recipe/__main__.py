@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from shopbench.recovery import exit_on_terminate
+    from shopbench.serving.recovery import exit_on_terminate
 
     exit_on_terminate()  # a SIGTERM closes the scoring engine instead of leaving its core running
     sys.exit(main())

@@ -57,7 +57,7 @@ class Scorer:
 
     def shared_engine(self):
         if self.engine is None:
-            from shopbench.engine import VllmEngine
+            from shopbench.serving.engine import VllmEngine
 
             began = time.monotonic()
             self.engine = VllmEngine(replace(self.settings, max_lora_rank=lora_rank_slot(self.lora_rank)))

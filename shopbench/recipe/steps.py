@@ -96,7 +96,7 @@ def specs(recipe: Recipe, base: str | None = None) -> list[StageSpec]:
                   ("shopbench/data",) if recipe.synth else ()),
         StageSpec("train", f"LoRA SFT ({'axolotl QLoRA' if recipe.train['trainer'] == 'axolotl' else 'PEFT runner'})"
                   f" of {base}", {"train": recipe.train}, [], {"base": base},
-                  ("shopbench/train", "shopbench/prompts.py")),
+                  ("shopbench/train", "shopbench/answering/prompts.py")),
         StageSpec("score", f"score α in {list(recipe.alphas)} on validation and dev with local_evaluation.py; "
                   "keep the best α by validation score",
                   {"alphas": list(recipe.alphas), "scoring": recipe.scoring, "profile": recipe.profile}, ["build"],
@@ -454,7 +454,7 @@ def final_model(ctx: Context) -> Path:
 def do_check(ctx: Context, run: StageRun) -> dict:
     from shopbench.check import check_folder, format_report
     from shopbench.check.checks import Target
-    from shopbench.engine import engine_kwargs
+    from shopbench.serving.engine import engine_kwargs
 
     model = final_model(ctx)
     if not ctx.recipe.check["enabled"]:

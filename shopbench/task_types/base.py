@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..constraints import Constraint
+from ..decoding.constraints import Constraint
 from ..reading.lines import PromptText
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType
@@ -31,7 +31,7 @@ class TaskTypeRules(ABC):
     words: ClassVar[str]  # what the system prompt calls the task: "Your task is {words}."
     pick_words: ClassVar[str]  # what the task-pick question calls the answer form (shopbench.reading.question)
     metrics: ClassVar[frozenset[str]]  # the official metrics a question of this type is scored by
-    parser: ClassVar[Callable[[str], object]]  # the official parsing rule, a staticmethod of shopbench.parsing's
+    parser: ClassVar[Callable[[str], object]]  # the official parsing rule (shopbench.official.parsing)
     # Under a tight clock free text shrinks first; every cap shrinks no lower than
     # min_answer_tokens (None: the plan's whole cap, which a well-formed list or option needs).
     free_text: ClassVar[bool] = False

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import regex
 
-from ..constraints import Cite
-from ..parsing import parse_named_entities
+from ..decoding.constraints import Cite
+from ..official.parsing import parse_named_entities
 from ..reading.lines import PromptText
 from ..reading.vocabulary import (
     AS_WRITTEN,

@@ -1,14 +1,14 @@
 """Generation: free text, capped by its form (a line, a phrase, a long answer); key phrases to be
 quoted from the input are decoded with the input's tokens boosted. Degenerate engine text (see
-shopbench.degenerate) is replaced by a span of the prompt's content (`fallback_answer`)."""
+shopbench.decoding.degenerate) is replaced by a span of the prompt's content (`fallback_answer`)."""
 
 from __future__ import annotations
 
 import regex
 
-from ..constraints import Cite
-from ..degenerate import is_degenerate, trim_degenerate_tail
-from ..parsing import parse_generation
+from ..decoding.constraints import Cite
+from ..decoding.degenerate import is_degenerate, trim_degenerate_tail
+from ..official.parsing import parse_generation
 from ..reading.lines import PromptText, entity_source
 from ..reading.vocabulary import (
     COUNTED_TERMS,

@@ -1,5 +1,5 @@
 """Multiple choice: one shown option digit, chosen under a one-token constraint (and, where the
-profile says so, calibrated by shopbench.calibration). The options are read from the prompt
+profile says so, calibrated by shopbench.answering.calibration). The options are read from the prompt
 (`read_multiple_choice`); whether a prompt is multiple choice is the caller's flag, or, for a
 caller that does not say, `infer_multiple_choice`."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import regex
 
-from ..constraints import Choice
-from ..parsing import parse_multiple_choice
+from ..decoding.constraints import Choice
+from ..official.parsing import parse_multiple_choice
 from ..reading.counts import pick_count
 from ..reading.lines import (
     NUMBERED,

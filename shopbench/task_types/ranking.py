@@ -6,8 +6,8 @@ alone: writing the other 35 numbers costs decode steps and scores nothing."""
 
 from __future__ import annotations
 
-from ..constraints import NumberList
-from ..parsing import RANKING_MAX_ITEM, RANKING_MAX_ITEMS, parse_ranking
+from ..decoding.constraints import NumberList
+from ..official.parsing import RANKING_MAX_ITEM, RANKING_MAX_ITEMS, parse_ranking
 from ..reading.lines import PromptText
 from ..settings import Settings
 from ..spec import TaskSpec, TaskType

@@ -6,8 +6,8 @@ or text about it: `list_decision` tells which, once per prompt for both list typ
 
 from __future__ import annotations
 
-from ..constraints import NumberList
-from ..parsing import RETRIEVAL_MAX_ITEMS, parse_retrieval
+from ..decoding.constraints import NumberList
+from ..official.parsing import RETRIEVAL_MAX_ITEMS, parse_retrieval
 from ..reading.counts import pick_count
 from ..reading.lines import PromptText
 from ..reading.vocabulary import NO_TEXT, NUMBER_ANSWER, PERMUTATION, RANK, SELECT, STEP_BY_STEP, TEXT_REQUEST

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shopbench.prompts import chat_messages
+from shopbench.answering.prompts import chat_messages
 
 IGNORE = -100
 

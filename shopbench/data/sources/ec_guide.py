@@ -39,7 +39,7 @@ from shopbench import reading as prompt_reading
 from shopbench.data.rows import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_MULTILINGUAL, TRACK_REASONING, Skips, make_row
 from shopbench.data.sources import Task
 from shopbench.jsonl import InputError, read_json_array
-from shopbench.metrics import METRICS, truth_problem
+from shopbench.official.metrics import METRICS, truth_problem
 from shopbench.spec import TaskType
 from shopbench.task_types import is_well_formed, rules_for
 

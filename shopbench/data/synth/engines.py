@@ -71,7 +71,7 @@ class VllmGenerator:
                  memory_utilization: float | None = None):
         self.sampling = sampling
         if engine is None:
-            from shopbench.engine import VllmEngine
+            from shopbench.serving.engine import VllmEngine
             from shopbench.settings import load_settings
 
             overrides = {}
@@ -104,8 +104,8 @@ class VllmGenerator:
     def params(self, prompt: SynthPrompt):
         from vllm import SamplingParams
 
-        from shopbench.constraints import Cite
-        from shopbench.vllm_processor import to_extra_args
+        from shopbench.decoding.constraints import Cite
+        from shopbench.decoding.vllm_processor import to_extra_args
 
         constraint = None
         if prompt.cite is not None:

@@ -32,7 +32,7 @@ def claim_cores(slots, workers: int) -> None:
     """Pin this actor (and the engine processes it starts) to the next share of cores."""
     if slots is None:
         return
-    from shopbench.engine import cpu_binding
+    from shopbench.serving.engine import cpu_binding
 
     cores = slots.get(timeout=60)
     slots.put(cores)  # back in the rotation, for an actor Ray restarts

@@ -23,8 +23,8 @@ from shopbench.data.io import shard_paths
 from shopbench.data.rows import TRACK_CONCEPTS, TRACK_MULTILINGUAL, make_row
 from shopbench.data.templates import WORDINGS
 from shopbench.jsonl import InputError, read_json_records, read_jsonl
-from shopbench.metrics import truth_problem
-from shopbench.parsing import parse_named_entities
+from shopbench.official.metrics import truth_problem
+from shopbench.official.parsing import parse_named_entities
 from shopbench.reading import classify, classify_as
 from shopbench.spec import TaskType
 from shopbench.task_types import rules_for

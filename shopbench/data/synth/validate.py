@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from shopbench.data.leak import normalise, shingles
-from shopbench.metrics import BLEU, ENCODER_METRICS, JP_BLEU, ROUGE_L, as_sample_score, sample_value
-from shopbench.parsing import parse_answer
+from shopbench.official.metrics import BLEU, ENCODER_METRICS, JP_BLEU, ROUGE_L, as_sample_score, sample_value
+from shopbench.official.parsing import parse_answer
 from shopbench.spec import TaskSpec
 from shopbench.task_types import is_well_formed
 

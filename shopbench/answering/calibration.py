@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 
-from .lru import LRU
+from ..lru import LRU
+from ..settings import Settings
+from ..spec import TaskSpec, TaskType
 from .requests import Completion, build_request
-from .settings import Settings
-from .spec import TaskSpec, TaskType
 
 CONTENT_FREE = "N/A"
 # Option sets whose prior is kept. A run sees a handful (0-3, 1-5, ...), but they are read off the

@@ -10,7 +10,7 @@ from numbers import Real
 
 import numpy as np
 
-from shopbench import eval_encoders
+from shopbench.official import eval_encoders
 
 ACCURACY = "accuracy"
 HIT_RATE_3 = "hit rate@3"

@@ -9,11 +9,11 @@ import os
 import threading
 import time
 
+from ..answering.requests import Completion, Request
+from ..clock.budget import BatchCost
+from ..decoding.constraints import Choice
+from ..settings import Settings
 from . import cpu_allocator
-from .budget import BatchCost
-from .constraints import Choice
-from .requests import Completion, Request
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def cpu_binding(workers: int) -> str:
 
 class VllmEngine:
     def __init__(self, settings: Settings):
-        from .check import check_before_start
+        from ..check import check_before_start
 
         # A model that cannot run with these settings stops here with every reason, not after
         # minutes of loading with a vLLM stack trace.
@@ -159,7 +159,7 @@ class VllmEngine:
         with spawn_environment(updates):
             from vllm import LLM
 
-            from .vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
+            from ..decoding.vllm_processor import ShopBenchLogitsProcessor, end_of_turn_ids
 
             self.llm = LLM(logits_processors=[ShopBenchLogitsProcessor], **engine_kwargs(settings))
         self.tokenizer = self.llm.get_tokenizer()
@@ -174,7 +174,7 @@ class VllmEngine:
     def sampling_params(self, request: Request):
         from vllm import SamplingParams
 
-        from .vllm_processor import to_extra_args
+        from ..decoding.vllm_processor import to_extra_args
 
         return SamplingParams(
             temperature=0.0,

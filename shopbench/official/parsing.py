@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from .spec import TaskType
+from ..spec import TaskType
 
 # Only the head of an answer is ever read; a runaway generation cannot cost parsing time.
 MAX_RESPONSE_CHARACTERS = 5000

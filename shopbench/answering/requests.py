@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .constraints import Cite, Constraint
+from ..decoding.constraints import Cite, Constraint
+from ..reading import entity_source
+from ..settings import Settings
+from ..spec import TaskSpec, TaskType
+from ..task_types import decoding_plan
 from .prompts import chat_messages
-from .reading import entity_source
-from .settings import Settings
-from .spec import TaskSpec, TaskType
-from .task_types import decoding_plan
 
 ELISION = "\n...\n"
 HEAD_SHARE = 0.25  # of a shortened prompt's budget kept from its start; the rest is its end

@@ -27,12 +27,12 @@ from __future__ import annotations
 import logging
 import time
 
-from .budget import Budget
-from .constraints import Choice
-from .reading import BatchReading, candidate_task_types, classify_as, read_as, task_type_question
+from ..clock.budget import Budget
+from ..decoding.constraints import Choice
+from ..reading import BatchReading, candidate_task_types, classify_as, read_as, task_type_question
+from ..settings import Settings
+from ..spec import TaskSpec, TaskType
 from .requests import ELISION, Completion, Request, shorten
-from .settings import Settings
-from .spec import TaskSpec, TaskType
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from the task-type table (shopbench.task_types) alone."""
 
 from __future__ import annotations
 
-from .spec import TaskType
-from .task_types import rules_for
+from ..spec import TaskType
+from ..task_types import rules_for
 
 SYSTEM_TEMPLATE = "You are a helpful online shopping assistant. Your task is {task}."
 

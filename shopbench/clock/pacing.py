@@ -13,9 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from ..spec import TaskSpec
+from ..task_types import rules_for
 from .budget import Answer, Budget, Level
-from .spec import TaskSpec
-from .task_types import rules_for
 
 log = logging.getLogger("models.shopbench_model")  # where the run's clock messages have always been
 

@@ -1,0 +1,1 @@
+"""The clock: pure deadline and cap arithmetic (budget) and the run's clock state in the model (pacing)."""

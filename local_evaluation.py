@@ -108,10 +108,10 @@ def clock_of(rows, generation, load_seconds, model) -> dict:
     """The report's timing.clock: the model's own clock settings when it has them, else the
     configured ones."""
     from shopbench.evaluation.timing import clock_section
-    from shopbench.settings import clock_settings, read_user_config
+    from shopbench.settings import clock_settings, read_settings_file
 
     settings = getattr(model, "settings", None)
-    clock = getattr(settings, "clock", None) or clock_settings(read_user_config())
+    clock = getattr(settings, "clock", None) or clock_settings(read_settings_file())
     summary = getattr(model, "clock_summary", None)
     return clock_section(rows, generation, load_seconds, clock, summary() if callable(summary) else None)
 
@@ -120,11 +120,11 @@ SCORING_ONLY_ENV = ("SHOPBENCH_CACHE", "SHOPBENCH_MULTILINGUAL_MINILM")
 
 
 def run_settings() -> dict:
-    """The settings a run is made with: user_config.py's values and the SHOPBENCH_* environment."""
+    """The settings a run is made with: shopbench_settings.py's values and the SHOPBENCH_* environment."""
     from shopbench.evaluation.runfile import jsonable
-    from shopbench.settings import read_user_config
+    from shopbench.settings import read_settings_file
 
-    values = jsonable(read_user_config())
+    values = jsonable(read_settings_file())
     # where the model cache or the scorer's encoder lives does not change what the model answers
     values.update({k: v for k, v in sorted(os.environ.items())
                    if k.startswith("SHOPBENCH_") and k not in SCORING_ONLY_ENV})

@@ -1,4 +1,4 @@
-"""Settings: the user's plain values from user_config.py, resolved into one profile."""
+"""Settings: the user's plain values from shopbench_settings.py, resolved into one profile."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .jsonl import InputError
 from .tracks import ALL_AROUND, SECONDS_PER_PROMPT, track_for
 
 REPO = Path(__file__).resolve().parents[1]
-USER_CONFIG = REPO / "user_config.py"
+SETTINGS_FILE = REPO / "shopbench_settings.py"
+# The settings file's former name, which the evaluator's hook models/user_config.py shares: a copy
+# left there would otherwise be ignored in silence while the user believes it is in force.
+FORMER_SETTINGS_FILE = REPO / "user_config.py"
 AICROWD_JSON = REPO / "aicrowd.json"
 
 _DEFAULT_CAPS = {"line": 64, "phrase": 12, "long": 96, "named_entity_recognition": 32}
@@ -78,10 +82,14 @@ class Settings:
         return int(self.max_new_tokens[form])
 
 
-def read_user_config(path: Path = USER_CONFIG) -> dict:
-    """The upper-case values of a user_config.py, loaded by path so that the evaluator's own
-    models/user_config.py can never shadow it."""
-    spec = importlib.util.spec_from_file_location("_shopbench_user_config", path)
+def read_settings_file(path: Path = SETTINGS_FILE, former: Path | None = FORMER_SETTINGS_FILE) -> dict:
+    """The upper-case values of a settings file, loaded by path so that the evaluator's own
+    models/user_config.py can never shadow it. A settings file under its former name is refused:
+    its values would not be read."""
+    if former is not None and Path(former).is_file():
+        raise InputError(former, f"settings are read from {Path(path).name} now; move the values you changed "
+                                 f"there and delete this file")
+    spec = importlib.util.spec_from_file_location("_shopbench_settings", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return {name: getattr(module, name) for name in dir(module) if name.isupper()}
@@ -105,7 +113,7 @@ def flag(values: dict, name: str, default: bool) -> bool:
 # --- end yes/no settings ---------------------------------------------------------------------
 
 
-# environment variable -> (user_config.py name, type); each lets a run be rehearsed under other limits
+# environment variable -> (shopbench_settings.py name, type); each lets a run be rehearsed under other limits
 CLOCK_ENV = {
     "SHOPBENCH_TRACK": ("TRACK", str),
     "SHOPBENCH_TRACK_MINUTES": ("TRACK_MINUTES", float),
@@ -116,7 +124,7 @@ CLOCK_ENV = {
 
 
 def clock_settings(values: dict, environ=None, aicrowd_json: Path = AICROWD_JSON, paced: bool = True) -> ClockSettings:
-    """The clock from user_config.py values, each overridable from the environment. The track is
+    """The clock from shopbench_settings.py values, each overridable from the environment. The track is
     TRACK when set, else aicrowd.json's challenge_id; its limit and expected size are the
     track's own unless TRACK_MINUTES / EXPECTED_QUESTIONS say otherwise. `paced` is whether the
     track budget paces the run by default; a TRACK_MINUTES or EXPECTED_QUESTIONS given turns it
@@ -166,7 +174,7 @@ def _folder(value) -> Path:
 def resolve(values: dict, profile: str | None = None, environ=None) -> Settings:
     environ = os.environ if environ is None else environ
     profile = (profile or values.get("PROFILE", "auto")).lower()
-    # SHOPBENCH_MODEL_PATH / SHOPBENCH_CPU_MODEL run another folder without editing user_config.py
+    # SHOPBENCH_MODEL_PATH / SHOPBENCH_CPU_MODEL run another folder without editing shopbench_settings.py
     model_path = _folder(environ.get("SHOPBENCH_MODEL_PATH")
                          or values.get("MODEL_PATH", "models/qwen2-72b-instruct-awq"))
     if profile == "auto":
@@ -180,7 +188,8 @@ def resolve(values: dict, profile: str | None = None, environ=None) -> Settings:
     )
     if profile == "gpu":
         if not (model_path / "config.json").exists():
-            raise FileNotFoundError(f"GPU profile: no model folder at {model_path} (MODEL_PATH in user_config.py)")
+            raise FileNotFoundError(f"GPU profile: no model folder at {model_path} "
+                                    "(MODEL_PATH in shopbench_settings.py)")
         return Settings(
             profile="gpu",
             model_path=str(model_path),
@@ -221,7 +230,7 @@ def resolve(values: dict, profile: str | None = None, environ=None) -> Settings:
 
 
 def load_settings(profile: str | None = None, **overrides) -> Settings:
-    """Settings from user_config.py; SHOPBENCH_PROFILE in the environment overrides PROFILE, and
+    """Settings from shopbench_settings.py; SHOPBENCH_PROFILE in the environment overrides PROFILE, and
     the SHOPBENCH_* clock variables (CLOCK_ENV) the clock settings."""
-    settings = resolve(read_user_config(), profile or os.environ.get("SHOPBENCH_PROFILE"))
+    settings = resolve(read_settings_file(), profile or os.environ.get("SHOPBENCH_PROFILE"))
     return replace(settings, **overrides) if overrides else settings

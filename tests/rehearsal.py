@@ -87,9 +87,9 @@ def rehearsal_settings(model_dir: Path, tensor_parallel_size: int):
     calibration off), on the CPU: only the device-specific arguments differ (no Triton attention
     or custom all-reduce switch on CPU; 15% of host memory per worker for weights, activations and
     KV cache: at 5% the activations of the profiling pass leave no room for the cache)."""
-    from shopbench.settings import load_settings, read_user_config, resolve
+    from shopbench.settings import load_settings, read_settings_file, resolve
 
-    values = read_user_config()
+    values = read_settings_file()
     gpu = resolve({**values, "MODEL_PATH": str(model_dir)}, profile="gpu")
     return replace(load_settings(profile="cpu"), model_path=str(model_dir), tensor_parallel_size=tensor_parallel_size,
                    quantization=gpu.quantization, dtype=gpu.dtype, max_model_len=gpu.max_model_len,

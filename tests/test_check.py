@@ -41,7 +41,7 @@ def by_topic(report, topic):
 
 @pytest.fixture
 def gpu_target(tmp_path):
-    """The GPU profile's engine arguments from user_config.py, on 4x T4."""
+    """The GPU profile's engine arguments from shopbench_settings.py, on 4x T4."""
     return gpu_profile_target(folder(tmp_path, "any", qwen2_72b()))
 
 

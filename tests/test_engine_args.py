@@ -7,7 +7,7 @@ import pytest
 
 from shopbench.check.engine_args import engine_args_problems, environment_problems
 from shopbench.serving.engine import engine_environment, engine_kwargs
-from shopbench.settings import read_user_config, resolve
+from shopbench.settings import read_settings_file, resolve
 
 pytest.importorskip("vllm")
 
@@ -16,7 +16,7 @@ pytest.importorskip("vllm")
 def gpu_settings(tmp_path_factory):
     model = tmp_path_factory.mktemp("gpu-model")
     (model / "config.json").write_text("{}")
-    return resolve({**read_user_config(), "MODEL_PATH": str(model)}, profile="gpu")
+    return resolve({**read_settings_file(), "MODEL_PATH": str(model)}, profile="gpu")
 
 
 @pytest.fixture(scope="module")

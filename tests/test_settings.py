@@ -2,13 +2,14 @@
 
 import pytest
 
+from shopbench.jsonl import InputError
 from shopbench.serving.engine import engine_environment, engine_kwargs
-from shopbench.settings import Settings, read_user_config, resolve
+from shopbench.settings import Settings, read_settings_file, resolve
 
 
 def test_gpu_profile_suits_four_t4s(tmp_path):
     (tmp_path / "config.json").write_text("{}")
-    settings = resolve({**read_user_config(), "MODEL_PATH": str(tmp_path)}, profile="gpu")
+    settings = resolve({**read_settings_file(), "MODEL_PATH": str(tmp_path)}, profile="gpu")
     kwargs = engine_kwargs(settings)
     assert kwargs["tensor_parallel_size"] == 4
     assert kwargs["dtype"] == "float16" and kwargs["quantization"] == "awq"
@@ -29,10 +30,24 @@ def test_auto_falls_back_to_cpu_without_gpu_or_weights(tmp_path):
     assert "quantization" not in kwargs and kwargs["tensor_parallel_size"] == 1
 
 
-def test_user_config_values_are_read():
-    values = read_user_config()
+def test_settings_file_values_are_read():
+    values = read_settings_file()
     assert 1 <= values["BATCH_SIZE"] <= 16
     assert set(values["MAX_NEW_TOKENS"]) == {"line", "phrase", "long", "named_entity_recognition"}
+
+
+def test_a_settings_file_under_its_former_name_is_refused(tmp_path):
+    # user_config.py at the root was the settings file's name; the evaluator's hook keeps that name
+    # in models/, so a stale copy at the root must stop the run rather than be ignored.
+    current = tmp_path / "shopbench_settings.py"
+    current.write_text("BATCH_SIZE = 8\n")
+    former = tmp_path / "user_config.py"
+    former.write_text("BATCH_SIZE = 2\n")
+    with pytest.raises(InputError, match="shopbench_settings.py") as caught:
+        read_settings_file(current, former=former)
+    assert caught.value.path == former
+    former.unlink()
+    assert read_settings_file(current, former=former) == {"BATCH_SIZE": 8}
 
 
 @pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": 17}, {"profile": "tpu"}, {"max_model_len": 10}])

@@ -148,12 +148,12 @@ def test_the_model_asks_once_before_the_batch_and_answers_as_picked(proxy_tokeni
 
 
 def test_task_pick_setting_defaults_and_reads_yes_or_no(tmp_path):
-    from shopbench.settings import read_user_config, resolve
+    from shopbench.settings import read_settings_file, resolve
 
     (tmp_path / "config.json").write_text("{}")
-    # Off by default in both profiles, user_config.py included, until a GPU measurement says otherwise.
+    # Off by default in both profiles, shopbench_settings.py included, until a GPU measurement says otherwise.
     assert resolve({"MODEL_PATH": str(tmp_path)}, profile="gpu").task_pick is False
-    assert resolve({**read_user_config(), "MODEL_PATH": str(tmp_path)}, profile="gpu").task_pick is False
+    assert resolve({**read_settings_file(), "MODEL_PATH": str(tmp_path)}, profile="gpu").task_pick is False
     assert resolve({"MODEL_PATH": str(tmp_path), "TASK_PICK": "on"}, profile="gpu").task_pick is True
     assert resolve({"MODEL_PATH": str(tmp_path), "TASK_PICK": "off"}, profile="gpu").task_pick is False
     assert resolve({}, profile="cpu").task_pick is False

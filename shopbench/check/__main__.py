@@ -1,7 +1,7 @@
 """python -m shopbench.check --model DIR: will the model run with the GPU profile's settings,
 and does this machine's NVIDIA driver run the installed torch and vLLM?
 
-Defaults are the GPU profile's engine arguments from user_config.py (tensor parallelism, memory
+Defaults are the GPU profile's engine arguments from shopbench_settings.py (tensor parallelism, memory
 utilisation, max_model_len, max_num_seqs, dtype, quantization) on 4 GPUs of a T4's memory
 and compute capability 7.5; each flag overrides one. The driver check is of this machine
 (`--driver` alone runs only it; SHOPBENCH_DRIVER_CHECK=warn turns its failures into warnings).
@@ -23,9 +23,9 @@ from .folder import check_folder
 
 def gpu_profile_target(model_dir: Path) -> Target:
     from shopbench.serving.engine import engine_kwargs
-    from shopbench.settings import read_user_config, resolve
+    from shopbench.settings import read_settings_file, resolve
 
-    settings = resolve({**read_user_config(), "MODEL_PATH": str(Path(model_dir).resolve())}, profile="gpu")
+    settings = resolve({**read_settings_file(), "MODEL_PATH": str(Path(model_dir).resolve())}, profile="gpu")
     return Target.from_engine_kwargs(engine_kwargs(settings), device="gpu")
 
 

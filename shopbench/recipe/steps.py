@@ -101,7 +101,7 @@ def specs(recipe: Recipe, base: str | None = None) -> list[StageSpec]:
                   "keep the best α by validation score",
                   {"alphas": list(recipe.alphas), "scoring": recipe.scoring, "profile": recipe.profile}, ["build"],
                   {"base": base, **({"dev": dev} if dev else {})},
-                  ("shopbench", "models", "user_config.py", "local_evaluation.py")),
+                  ("shopbench", "models", "shopbench_settings.py", "local_evaluation.py")),
         StageSpec("merge", "merge the adapter into the base at the chosen α (shopbench.modelbuild.merge)", {},
                   ["train"], {}, ("shopbench/modelbuild",)),
         StageSpec("quantize", "AWQ int4 (shopbench.modelbuild quantize) where a kernel serves it",

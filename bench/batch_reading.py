@@ -27,8 +27,8 @@ import json
 import random
 from pathlib import Path
 
-from bench.task_pick import load_rows
 from shopbench.reading import BatchHistory, read_batch
+from shopbench.rehearsal.synthetic import load_labelled_rows
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "batch_heldout.jsonl"
 TYPE_ORDER = ("multiple-choice", "generation", "retrieval", "ranking", "named_entity_recognition")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     paths = (args.files or ([] if args.dev else [DEFAULT])) + ([args.dev] if args.dev else [])
-    sets = {str(p): load_rows(p) for p in paths}
+    sets = {str(p): load_labelled_rows(p) for p in paths}
     results = {name: score(rows, args.size, args.draws) for name, rows in sets.items()}
     if args.json:
         print(json.dumps(results, indent=2))

@@ -27,22 +27,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from shopbench.rehearsal.synthetic import load_labelled_rows
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
-
-
-def load_rows(path: Path) -> list[dict]:
-    """Labelled rows (tests/data format), or dev rows (input_field / task_type) put in that format."""
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if "input_field" in row:
-            row = {"id": row.get("task_name"), "prompt": row["input_field"],
-                   "is_multiple_choice": bool(row["is_multiple_choice"]), "expected": {"task_type": row["task_type"]}}
-        rows.append(row)
-    return rows
 
 
 def unsure_rows(rows: list[dict]) -> list[tuple[dict, tuple]]:
@@ -170,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     try:
         for path in files:
-            rows = load_rows(path)
+            rows = load_labelled_rows(path)
             results[path.name] = per_batch(engine, settings, rows, args.batches) if args.batches else measure(
                 engine, settings, rows)
     finally:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
-from bench.task_pick import load_rows
 from shopbench.answering.requests import Completion
 from shopbench.answering.task_pick import TaskPick, batch_question
 from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, read_batch
+from shopbench.rehearsal.synthetic import load_labelled_rows
 from shopbench.spec import TaskType
 
 DATA = Path(__file__).parent / "data"
@@ -98,7 +98,7 @@ def test_dev_prompts_read_the_same_in_batches(dev_rows):
 
 
 def test_batch_heldout_never_loses_to_per_prompt_reading():
-    rows = load_rows(DATA / "batch_heldout.jsonl")
+    rows = load_labelled_rows(DATA / "batch_heldout.jsonl")
     assert len(rows) >= 200 and sum(r["lang"] != "en" for r in rows) >= 0.3 * len(rows)
     for batches in (evaluator_batches(rows, 8), evaluator_batches(rows, 16, random.Random(0))):
         assert run(batches)["lost"] == 0

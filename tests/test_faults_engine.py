@@ -1,5 +1,5 @@
 """Faults on the real CPU engine, fired inside batches of a run driven like the evaluator's
-(bench/faults.py): an exception inside the logits processor, SIGKILL of the engine core, SIGSTOP
+(shopbench/rehearsal/faults.py): an exception inside the logits processor, SIGKILL of the engine core, SIGSTOP
 of it (a hang), and a second SIGKILL once the rebuilds are spent. One model with its own engine
 goes through all of them in sequence (three engine starts in all)."""
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bench.faults import BATCH_SIZE, LEFTOVERS, PLAN, fault_rows, run_faults
+from shopbench.rehearsal.faults import BATCH_SIZE, LEFTOVERS, PLAN, fault_rows, run_faults
 from shopbench.serving.recovery import MAX_REBUILDS
 from tests.helpers import check_answers
 

@@ -1,6 +1,6 @@
 """What the package keeps for the life of a run does not grow with its questions: the caches are
 bounded, and the model object holds the same number of things after thousands of batches as
-after a hundred (bench/soak.py measures the real engine's memory over a long run)."""
+after a hundred (shopbench/rehearsal/soak.py measures the real engine's memory over a long run)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import threading
 import types
 from dataclasses import replace
 
-from bench.synthetic import mixed_rows, synthetic_rows
 from models.shopbench_model import ShopBenchModel
 from shopbench.answering import calibration
 from shopbench.answering.requests import Completion
@@ -18,6 +17,7 @@ from shopbench.clock.pacing import Pacer
 from shopbench.evaluation import run_model
 from shopbench.lru import LRU, prompt_key
 from shopbench.reading import batch as batch_reading
+from shopbench.rehearsal.synthetic import mixed_rows, synthetic_rows
 from shopbench.spec import TaskSpec, TaskType
 
 
@@ -151,8 +151,8 @@ def test_mixed_rows_interleave_heldout_prompts_deterministically():
 
 
 def test_the_soak_checks_each_mixed_row_against_its_label(proxy_tokenizer, cpu_settings):
-    from bench.soak import _spec, soak
     from shopbench.reading import classify
+    from shopbench.rehearsal.soak import _spec, soak
     from shopbench.task_types import default_answer, is_well_formed
 
     rows = mixed_rows(1700, seed=1)  # every held-out prompt at least once
@@ -182,9 +182,9 @@ def test_the_logits_processor_keeps_no_request_once_it_leaves_the_batch():
     from vllm import SamplingParams
     from vllm.v1.sample.logits_processor import BatchUpdate
 
-    from bench.processor_memory import BATCH, constraint
     from shopbench.decoding.vllm_processor import ShopBenchLogitsProcessor, to_extra_args
     from shopbench.proxy import proxy_model_dir
+    from shopbench.rehearsal.processor_memory import BATCH, constraint
 
     config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=str(proxy_model_dir())))
     processor = ShopBenchLogitsProcessor(config, torch.device("cpu"), False)

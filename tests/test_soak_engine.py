@@ -1,4 +1,4 @@
-"""A short soak on the shared CPU engine (bench/soak.py runs the long one): rows of our own
+"""A short soak on the shared CPU engine (shopbench/rehearsal/soak.py runs the long one): rows of our own
 making through the evaluator's call pattern in rounds; every answer well-formed, and file
 descriptors, threads and engine processes do not grow from the first round to the last. Memory
 gets a looser bound than the long run's: a few hundred questions leave the allocator's noise
@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from bench.soak import BOUNDS, soak
-from bench.synthetic import synthetic_rows
+from shopbench.rehearsal.soak import BOUNDS, soak
+from shopbench.rehearsal.synthetic import synthetic_rows
 from tests.conftest import LOOSE_SECONDS_PER_PROMPT
 
 pytestmark = pytest.mark.engine

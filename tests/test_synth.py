@@ -21,8 +21,8 @@ from shopbench.data.build import build_dataset, load_config
 from shopbench.data.io import read_shards
 from shopbench.data.synth import payload, validate
 from shopbench.data.synth.config import Reword, SynthConfig, load
-from shopbench.data.synth.engines import EngineFailure
 from shopbench.data.synth.fake import DISTRACTOR_KINDS, ENRICH_KINDS, REWORD_KINDS, FakeGenerator
+from shopbench.data.synth.generator import EngineFailure
 from shopbench.data.synth.journal import JOURNAL, work_folder
 from shopbench.data.synth.run import synthesise
 from shopbench.data.synth.stage import batches, plan, read_input

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shopbench.data.synth.config import Enrich, Reword, SynthConfig
-from shopbench.data.synth.engines import TOO_LONG, Sampling, SynthPrompt, VllmGenerator
+from shopbench.data.synth.engines import VllmGenerator
+from shopbench.data.synth.generator import TOO_LONG, Sampling, SynthPrompt
 from shopbench.data.synth.run import synthesise
 from tests.test_synth import built, files_of  # noqa: F401  (the module-scoped built folder)
 

@@ -15,7 +15,7 @@ import pytest
 
 from shopbench.data.synth import validate
 from shopbench.data.synth.config import Enrich, SynthConfig
-from shopbench.data.synth.engines import EngineFailure, SynthOutput
+from shopbench.data.synth.generator import EngineFailure, SynthOutput
 from shopbench.data.synth.journal import JOURNAL, work_folder
 from shopbench.data.synth.payload import product_text
 from shopbench.data.synth.run import synthesise

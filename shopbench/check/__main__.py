@@ -18,11 +18,11 @@ from pathlib import Path
 
 from .checks import Status, Target, format_report
 from .driver import driver_report
+from .engine_args import engine_kwargs
 from .folder import check_folder
 
 
 def gpu_profile_target(model_dir: Path) -> Target:
-    from shopbench.serving.engine import engine_kwargs
     from shopbench.settings import read_settings_file, resolve
 
     settings = resolve({**read_settings_file(), "MODEL_PATH": str(Path(model_dir).resolve())}, profile="gpu")

@@ -1,4 +1,5 @@
-"""The engine's LLM(...) keyword arguments and environment checked against the installed
+"""The engine's LLM(...) keyword arguments, built from the settings (`engine_kwargs`, which the
+engine passes to vLLM as they are), and the arguments and environment checked against the installed
 vLLM's own argument definitions, without creating an engine or needing a GPU.
 
 Each keyword must be an EngineArgs field (LLM passes its keywords on to EngineArgs); its value
@@ -13,6 +14,36 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+
+from ..settings import Settings
+
+
+def engine_kwargs(settings: Settings) -> dict:
+    """LLM(...) arguments for a profile; pure, so the GPU profile can be checked without GPUs."""
+    kwargs = dict(
+        model=settings.model_path,
+        tokenizer=settings.model_path,
+        dtype=settings.dtype,
+        max_model_len=settings.max_model_len,
+        gpu_memory_utilization=settings.memory_utilization,
+        tensor_parallel_size=settings.tensor_parallel_size,
+        seed=settings.seed,
+        max_num_seqs=max(16, settings.batch_size),
+        enable_prefix_caching=True,  # every prompt starts with the same system prompt
+        # Option log-probabilities are read after the choice constraint, i.e. over the options.
+        logprobs_mode="processed_logprobs",
+    )
+    if settings.quantization:
+        kwargs["quantization"] = settings.quantization
+    if settings.max_lora_rank:
+        # LoRA adapters served over the model, one chosen per request (VllmEngine.with_lora)
+        kwargs.update(enable_lora=True, max_lora_rank=settings.max_lora_rank, max_loras=settings.max_loras)
+    if settings.profile == "gpu":
+        kwargs.update(
+            attention_backend=settings.attention_backend,
+            disable_custom_all_reduce=True,  # T4s talk over PCIe, not NVLink
+        )
+    return kwargs
 
 
 def engine_args_problems(kwargs: dict) -> list[str]:

@@ -67,7 +67,7 @@ def synth_main(args) -> int:
     from dataclasses import replace
 
     from shopbench.data.synth import config as synth_config
-    from shopbench.data.synth.engines import EngineFailure
+    from shopbench.data.synth.generator import EngineFailure
     from shopbench.data.synth.journal import work_folder
     from shopbench.data.synth.run import synthesise
 

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
-from shopbench.evaluation.timing import BatchTiming, TypeTiming
-
-
-@dataclass
-class Generation:
-    outputs: list[str]
-    timing: dict[str, TypeTiming]
-    token_unit: str  # "tokens" when the model counts its own tokens, else "words"
-    batches: list[BatchTiming] = field(default_factory=list)  # every batch_predict call, in order
+from shopbench.evaluation.timing import BatchTiming, Generation, TypeTiming
 
 
 def _batch_size(model, task_type: str) -> int:

@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from shopbench.tracks import ALL_AROUND, PREFIX, TRACKS
-
-if TYPE_CHECKING:
-    from shopbench.evaluation.driving import Generation
 
 
 @dataclass
@@ -56,6 +52,16 @@ def machine_description() -> str:
     except Exception:
         parts.append("GPU state unknown")
     return ", ".join(parts)
+
+
+@dataclass
+class Generation:
+    """What one run of the model over the rows gave: its answers and the time they took."""
+
+    outputs: list[str]
+    timing: dict[str, TypeTiming]
+    token_unit: str  # "tokens" when the model counts its own tokens, else "words"
+    batches: list[BatchTiming] = field(default_factory=list)  # every batch_predict call, in order
 
 
 def timing_report(generation: Generation, load_seconds: float | None, machine: str | None = None) -> dict:

@@ -10,6 +10,7 @@ import threading
 import time
 
 from ..answering.requests import Completion, Request
+from ..check.engine_args import engine_kwargs
 from ..clock.budget import BatchCost
 from ..decoding.constraints import Choice
 from ..settings import Settings
@@ -19,34 +20,6 @@ log = logging.getLogger(__name__)
 
 # seconds the engine core is given to exit on SIGTERM before it is killed (and again to be reaped)
 CORE_SHUTDOWN_SECONDS = 5.0
-
-
-def engine_kwargs(settings: Settings) -> dict:
-    """LLM(...) arguments for a profile; pure, so the GPU profile can be checked without GPUs."""
-    kwargs = dict(
-        model=settings.model_path,
-        tokenizer=settings.model_path,
-        dtype=settings.dtype,
-        max_model_len=settings.max_model_len,
-        gpu_memory_utilization=settings.memory_utilization,
-        tensor_parallel_size=settings.tensor_parallel_size,
-        seed=settings.seed,
-        max_num_seqs=max(16, settings.batch_size),
-        enable_prefix_caching=True,  # every prompt starts with the same system prompt
-        # Option log-probabilities are read after the choice constraint, i.e. over the options.
-        logprobs_mode="processed_logprobs",
-    )
-    if settings.quantization:
-        kwargs["quantization"] = settings.quantization
-    if settings.max_lora_rank:
-        # LoRA adapters served over the model, one chosen per request (VllmEngine.with_lora)
-        kwargs.update(enable_lora=True, max_lora_rank=settings.max_lora_rank, max_loras=settings.max_loras)
-    if settings.profile == "gpu":
-        kwargs.update(
-            attention_backend=settings.attention_backend,
-            disable_custom_all_reduce=True,  # T4s talk over PCIe, not NVLink
-        )
-    return kwargs
 
 
 def engine_environment(settings: Settings, environ=None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from shopbench.data.build import read_config_file
 from shopbench.jsonl import InputError
 
-from .engines import Sampling
+from .generator import Sampling
 from .language import COMPETITION_LANGUAGES, LANGUAGE_NAMES
 
 DEFAULT_ENTITY_TYPES = ("product type", "brand", "color", "material", "size")

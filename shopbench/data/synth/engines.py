@@ -1,64 +1,10 @@
-"""The one interface the synthesis stage asks a model through, and its engines.
-
-`Generator.generate(prompts) -> outputs` answers a list of `SynthPrompt`s in order, one
-`SynthOutput` each. A prompt carries its own seed (from its row id) so the answer does not
-depend on which batch or machine it ran in. A prompt the engine cannot take (longer than its
-context) comes back with `error` set; a failure of the engine itself raises `EngineFailure`, and
-the run stops without recording that batch, so nothing is lost and a rerun asks again.
-
-Engines: `VllmGenerator` (the package's own vLLM engine, in process: the CPU proxy or any model
-folder on GPUs with tensor parallelism), `RayGenerator` (ray_engine.py: Ray Data actors that each
-hold a `VllmGenerator`), and `FakeGenerator` (fake.py: scripted outputs for tests). `describe()`
-is what of the engine enters the run's fingerprint: the model, never the engine kind, so a Ray
-run and a one-machine run of the same model write the same rows."""
+"""The in-process vLLM engine of synthesis: `VllmGenerator` drives the package's own engine
+(shopbench.serving.engine: its checks, environment and logits processor), the CPU proxy or any
+model folder on GPUs with tensor parallelism, with sampling settings of its own."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
-
-
-@dataclass(frozen=True)
-class SynthPrompt:
-    id: str  # job id plus part: unique in a run
-    text: str  # the user message
-    seed: int
-    max_tokens: int
-    cite: str | None = None  # text whose tokens the Cite constraint favours (enrich)
-    meta: dict = field(default_factory=dict, hash=False, compare=False)  # for scripted engines only
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class SynthOutput:
-    text: str
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-    error: str | None = None  # why the engine could not answer this prompt (a rejected row)
-
-
-@dataclass(frozen=True)
-class Sampling:
-    temperature: float = 0.8
-    top_p: float = 0.95
-    cite_boost: float = 2.0  # logit boost of the source's tokens in enrich answers
-
-
-class EngineFailure(RuntimeError):
-    """The engine failed as a whole; the batch it was answering is not recorded."""
-
-
-class Generator(Protocol):
-    def describe(self) -> dict: ...
-
-    def generate(self, prompts: list[SynthPrompt]) -> list[SynthOutput]: ...
-
-    def close(self) -> None: ...
-
-
-TOO_LONG = "prompt longer than the engine's context"
+from .generator import TOO_LONG, EngineFailure, Sampling, SynthOutput, SynthPrompt
 
 
 class VllmGenerator:
@@ -138,21 +84,3 @@ class VllmGenerator:
     def close(self) -> None:
         if self._owned:
             self.engine.shutdown()
-
-
-def make_generator(spec: dict, sampling: Sampling, engine=None) -> Generator:
-    """The generator an engine section of a config names: `kind` vllm (default), ray or fake."""
-    kind = spec.get("kind", "vllm")
-    if kind == "fake":
-        from .fake import FakeGenerator
-
-        return FakeGenerator(**{k: v for k, v in spec.items() if k != "kind"})
-    if kind == "vllm":
-        return VllmGenerator(sampling, spec.get("model"), int(spec.get("tensor_parallel_size", 1)),
-                             spec.get("max_model_len"), engine=engine, profile=spec.get("profile"),
-                             memory_utilization=spec.get("memory_utilization"))
-    if kind == "ray":
-        from .ray_engine import RayGenerator
-
-        return RayGenerator(spec, sampling)
-    raise ValueError(f"unknown engine kind {kind!r}; expected vllm, ray or fake")

@@ -13,7 +13,7 @@ import random
 import re
 import time
 
-from .engines import TOO_LONG, EngineFailure, SynthOutput, SynthPrompt
+from .generator import TOO_LONG, EngineFailure, SynthOutput, SynthPrompt
 from .validate import max_value_chars
 
 REWORD_KINDS = ("good", "refusal", "lost_placeholder", "payload", "wrong_language", "original", "duplicate",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from .engines import EngineFailure, Sampling, SynthOutput, SynthPrompt
+from .generator import EngineFailure, Sampling, SynthOutput, SynthPrompt
 
 LOCAL_OBJECT_STORE = 300 * 1024 * 1024  # prompts and texts are small; Ray's default takes 30% of RAM
 
@@ -50,9 +50,7 @@ def _close(iterator) -> None:
 class _EngineActor:
     """One engine per actor, built once; called with a batch of prompt records (a dict of columns)."""
 
-    def __init__(self, inner: dict, sampling: dict, slots=None):
-        from .engines import make_generator
-
+    def __init__(self, inner: dict, sampling: dict, make_generator, slots=None):
         claim_cores(slots, int(inner.get("tensor_parallel_size", 1)))
         self.generator = make_generator(inner, Sampling(**sampling))
 
@@ -80,7 +78,7 @@ class RayGenerator:
     actors (and their engines) start once per run, and hands answers back batch by batch in
     plan order for the driver to check and journal."""
 
-    def __init__(self, spec: dict, sampling: Sampling):
+    def __init__(self, spec: dict, sampling: Sampling, make_generator):
         import ray
 
         self.actors = int(spec.get("actors", 1))
@@ -92,6 +90,9 @@ class RayGenerator:
             if key in spec:
                 self.inner.setdefault(key, spec[key])
         self.sampling = sampling
+        # each actor builds its engine with this (make.make_generator), handed in rather than
+        # imported, since make.py imports this module
+        self.make_generator = make_generator
         self.started = False
         if not ray.is_initialized():
             address = spec.get("address") or os.environ.get("RAY_ADDRESS")
@@ -123,7 +124,8 @@ class RayGenerator:
         context = ray.data.DataContext.get_current()
         slots = self.core_slots()
         context.execution_options.preserve_order = True  # answers come back in plan order
-        constructor = {"inner": self.inner, "sampling": asdict(self.sampling), "slots": slots}
+        constructor = {"inner": self.inner, "sampling": asdict(self.sampling), "slots": slots,
+                       "make_generator": self.make_generator}
         dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items) // self.batch_size)).map_batches(
             _EngineActor, fn_constructor_kwargs=constructor,
             batch_size=self.batch_size, compute=ray.data.ActorPoolStrategy(size=self.actors), num_cpus=self.num_cpus,

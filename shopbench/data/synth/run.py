@@ -25,8 +25,9 @@ from shopbench.staging import staged_output
 
 from . import asks, report, validate
 from .config import SynthConfig
-from .engines import Generator, SynthPrompt, make_generator
+from .generator import Generator, SynthPrompt
 from .journal import Journal, read_fingerprint, work_folder, write_fingerprint
+from .make import make_generator
 from .stage import Checker, Job, batches, plan, read_input
 
 log = logging.getLogger(__name__)

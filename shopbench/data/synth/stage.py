@@ -31,7 +31,7 @@ from shopbench.task_types import rules_for
 
 from . import asks, language, payload, validate
 from .config import SynthConfig
-from .engines import SynthOutput, SynthPrompt
+from .generator import SynthOutput, SynthPrompt
 
 REWORD, ENRICH, DISTRACTOR = "reword", "enrich", "distractor"
 SOURCE_PREFIX = "synth-"

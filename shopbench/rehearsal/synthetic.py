@@ -13,8 +13,11 @@ in wordings, layouts and languages the package was not written for, each with it
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
+
+from shopbench.paths import REPO
 
 TRACK = "amazon-kdd-cup-24-understanding-shopping-concepts"
 
@@ -124,7 +127,7 @@ def synthetic_rows(n: int, seed: int = 0) -> list[dict]:
 
 # --- mixed wordings: the held-out sets' prompts among the synthetic rows --------------------------
 
-HELDOUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+HELDOUT_DIR = REPO / "tests" / "data"
 # Every labelled set of tests/data but unsure_wordings.jsonl, whose prompts are ambiguous by design
 # (their truth is not in the prompt's shape, the model's pick decides it).
 HELDOUT_SETS = ("heldout_unseen.jsonl", "batch_heldout.jsonl", "batch_more.jsonl", "new_wordings.jsonl",
@@ -145,6 +148,21 @@ def heldout_rows(directory: Path = HELDOUT_DIR, names=HELDOUT_SETS) -> list[dict
                              metric="", is_multiple_choice=bool(record["is_multiple_choice"]),
                              task_name=f"heldout-{name.removesuffix('.jsonl')}", track=TRACK,
                              expected=expected, id=record.get("id")))
+    return rows
+
+
+def load_labelled_rows(path: Path) -> list[dict]:
+    """Labelled rows (the tests/data format: prompt, is_multiple_choice, expected), or dev rows
+    (input_field / task_type) put in that format."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "input_field" in row:
+            row = {"id": row.get("task_name"), "prompt": row["input_field"],
+                   "is_multiple_choice": bool(row["is_multiple_choice"]), "expected": {"task_type": row["task_type"]}}
+        rows.append(row)
     return rows
 
 

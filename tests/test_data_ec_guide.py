@@ -89,7 +89,8 @@ def test_unscorable_rows_are_skipped_and_counted_with_reasons(folder, tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     skipped = {(s["task"], s["reason"]): s for s in report["skipped"]}
     assert skipped[("ec_guide/MCQ/QPRJ", "metric 'bool' is not a competition metric")]["count"] == 1
-    mc_miss = skipped[("ec_guide/MCQ/SA", "answer not among the options the prompt shows (as tasks.py reads them)")]
+    mc_miss = skipped[("ec_guide/MCQ/SA",
+                       "answer not among the options the prompt shows (as shopbench.reading reads them)")]
     assert mc_miss["count"] == 1 and mc_miss["first"].endswith("MCQ/SA.json:3")
     assert skipped[("ec_guide/Retrieval/RRA", "metric 'accuracy' does not fit task type 'retrieval'")]["count"] == 1
     comma = [s for (task, reason), s in skipped.items() if task == "ec_guide/NER/NER" and "comma" in reason]

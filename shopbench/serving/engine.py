@@ -1,4 +1,5 @@
-"""The only module that touches vLLM: builds the engine for a profile and executes Requests."""
+"""The engine: builds vLLM's LLM for a profile and executes Requests. The answer path reaches vLLM
+through here alone; docs/architecture.md lists the few other modules that import it, and why."""
 
 from __future__ import annotations
 

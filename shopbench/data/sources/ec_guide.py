@@ -152,7 +152,7 @@ def convert(row: dict, subtask: str, keep_solutions: bool) -> tuple[dict | None,
         well_formed = is_well_formed(rules.answer_text(truth), spec)
     if not well_formed:
         if task_type is TaskType.MULTIPLE_CHOICE:
-            return None, "answer not among the options the prompt shows (as tasks.py reads them)"
+            return None, "answer not among the options the prompt shows (as shopbench.reading reads them)"
         return None, f"answer not well-formed for the prompt as the package reads it ({task_type.value})"
     out = make_row(prompt, truth, task_type, metric, SOURCE, f"{SOURCE}/{subtask}", TRACKS.get(subtask, DEFAULT_TRACK))
     if answer_form:

@@ -1,5 +1,6 @@
-"""Where the prompt reader lives: the map in docs/architecture.md names files that exist and every
-module of shopbench/reading/; the shared parts import neither the table nor the dispatcher (the
+"""The map in docs/architecture.md names files that exist and every module of the stage groups
+(reading, answering, decoding, clock, official, serving, rehearsal). Where the prompt reader lives:
+reading's shared parts import neither the table nor the dispatcher (the
 table's modules import them); the dispatcher's order covers every task type once."""
 
 import ast
@@ -37,12 +38,18 @@ def test_the_architecture_map_names_files_that_exist():
     assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
 
 
-def test_the_architecture_map_names_every_reading_module():
+# The groups of the answer path and the run's rehearsal; each module is named in the map.
+STAGE_GROUPS = ("reading", "answering", "decoding", "clock", "official", "serving", "rehearsal")
+
+
+def test_the_architecture_map_names_every_module_of_the_stage_groups():
     text = ARCHITECTURE.read_text(encoding="utf-8")
-    modules = sorted(p.name for p in READING.glob("*.py") if p.name != "__init__.py")
-    assert modules, "shopbench/reading/ has no modules"
-    unnamed = [m for m in modules if f"`{m}`" not in text and f"reading/{m}" not in text]
-    assert not unnamed, f"docs/architecture.md does not name shopbench/reading/{unnamed}"
+    unnamed = []
+    for group in STAGE_GROUPS:
+        modules = sorted(p.name for p in (REPO / "shopbench" / group).glob("*.py") if p.name != "__init__.py")
+        assert modules, f"shopbench/{group}/ has no modules"
+        unnamed += [f"shopbench/{group}/{m}" for m in modules if f"`{m}`" not in text and f"{group}/{m}" not in text]
+    assert not unnamed, f"docs/architecture.md does not name {unnamed}"
 
 
 def test_the_shared_parts_import_neither_the_table_nor_the_dispatcher():

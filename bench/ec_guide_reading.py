@@ -32,6 +32,7 @@ import random
 from pathlib import Path
 
 from shopbench.reading import BatchHistory, read_batch
+from shopbench.reading import grouped_batches as batches_by_type
 from shopbench.reading.batch import _decided
 from shopbench.spec import TaskType
 
@@ -39,6 +40,10 @@ DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "ec_guide_hel
 MC = TaskType.MULTIPLE_CHOICE.value
 TYPE_ORDER = (MC, "generation", "retrieval", "ranking", "named_entity_recognition")
 FREE_TEXT = ("generation", "named_entity_recognition")
+
+
+def truth(row: dict) -> str:
+    return row["expected"]["task_type"]
 
 
 def load(path: Path) -> list[dict]:
@@ -50,14 +55,8 @@ def load(path: Path) -> list[dict]:
 def grouped_batches(rows: list[dict], size: int, rng: random.Random | None = None,
                     order: tuple[str, ...] = TYPE_ORDER) -> list[list[dict]]:
     """Rows grouped by task type in `order`, each group cut into batches of `size` (shuffled within
-    a type when `rng` is given)."""
-    batches = []
-    for kind in order:
-        group = [r for r in rows if r["expected"]["task_type"] == kind]
-        if rng is not None:
-            rng.shuffle(group)
-        batches += [group[i:i + size] for i in range(0, len(group), size)]
-    return batches
+    a type when `rng` is given), as the evaluator sends them (shopbench.reading.grouped_batches)."""
+    return batches_by_type(rows, size, truth, order, rng)
 
 
 def mixed_batches(rows: list[dict], size: int, rng: random.Random) -> list[list[dict]]:

@@ -11,7 +11,7 @@ import pytest
 
 from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from bench.task_pick import load_rows
-from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, read_batch
+from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, grouped_batches, read_batch
 from shopbench.requests import Completion
 from shopbench.spec import TaskType
 from shopbench.task_pick import TaskPick, batch_question
@@ -108,6 +108,20 @@ def test_batch_heldout_never_loses_to_per_prompt_reading():
     # A caller that mixes rows mostly of one type: its batches lean one way, yet it does not group.
     for seed in range(8):
         assert run(mixed_batches(skewed(rows, random.Random(seed)), (8,), random.Random(seed)))["lost"] == 0, seed
+
+
+def test_grouped_batches_cut_each_type_in_order():
+    items = [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5), ("b", 6), ("a", 7)]
+    batches = grouped_batches(items, 2, lambda item: item[0], ("a", "b"))
+    assert batches == [[("a", 2), ("a", 5)], [("a", 7)], [("b", 1), ("b", 3)], [("b", 6)]]  # no "c": not in order
+    assert grouped_batches(items, 8, lambda item: item[0], ("c", "a")) == [[("c", 4)], [("a", 2), ("a", 5), ("a", 7)]]
+    shuffled = grouped_batches(items, 2, lambda item: item[0], ("a", "b"), random.Random(3))
+    assert shuffled == grouped_batches(items, 2, lambda item: item[0], ("a", "b"), random.Random(3))
+    assert [{i[0] for i in b} for b in shuffled] == [{"a"}, {"a"}, {"b"}, {"b"}]
+    assert sorted(i for b in shuffled for i in b) == sorted(i for i in items if i[0] != "c")
+    assert items[0] == ("b", 1)  # the items are left as they were
+    with pytest.raises(ValueError):
+        grouped_batches(items, 0, lambda item: item[0], ("a",))
 
 
 def test_the_batch_files_batches_are_the_evaluators():

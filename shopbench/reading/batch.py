@@ -4,7 +4,10 @@ the evaluator does, a prompt read otherwise as the batch's type if its spec can 
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..lru import LRU, prompt_key
 from ..spec import TaskSpec, TaskType
@@ -150,6 +153,26 @@ def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType,
         except ValueError:
             pass  # no list to rank or pick from: the prompt keeps its own reading
     return out
+
+
+T = TypeVar("T")
+
+
+def grouped_batches(items: Sequence[T], size: int, type_of: Callable[[T], Hashable], order: Sequence[Hashable],
+                    rng: random.Random | None = None) -> list[list[T]]:
+    """The items cut into batches the way the evaluator sends its questions: grouped by task type
+    (`type_of` an item's) in `order`, each group in its own order (shuffled by `rng` where given,
+    one group after the other), cut into batches of `size`; a group's last batch may be short. An
+    item of a type not in `order` is left out."""
+    if size < 1:
+        raise ValueError(f"batch size {size}")
+    batches: list[list[T]] = []
+    for kind in order:
+        group = [item for item in items if type_of(item) == kind]
+        if rng is not None:
+            rng.shuffle(group)
+        batches += [group[i:i + size] for i in range(0, len(group), size)]
+    return batches
 
 
 def classify_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> list[TaskSpec]:

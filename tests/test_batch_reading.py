@@ -12,6 +12,7 @@ import pytest
 from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from bench.task_pick import load_rows
 from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, grouped_batches, read_batch
+from shopbench.reading.batch import NEAR_WEIGHT
 from shopbench.requests import Completion
 from shopbench.spec import TaskType
 from shopbench.task_pick import TaskPick, batch_question
@@ -70,6 +71,60 @@ def test_the_history_learns_grouping_and_mixing():
     assert not read_batch(NER[:4], [True, False, False, False], history).history.groups_by_type()
 
 
+# Entity requests read without doubt, and one generation request read so (a "sure misread" in an
+# entity batch of a grouping caller, or the one prompt of another type in a mixing caller's batch).
+SURE_NER = [f"Find each brand named in the review, comma-separated.\nReview: {r}\nOutput: "
+            for r in ("my bosch drill beats the old makita", "lego and duplo sets for the kids", "sony earbuds",
+                      "apple band fits my fitbit", "a samsung remote for the lg tv", "dyson and shark vacuums",
+                      "nike socks with adidas shoes", "a philips kettle and braun toaster", "canon or nikon lens",
+                      "a hp ink for my epson")]
+SURE_GENERATION = "Write a short product description for a stainless steel water bottle.\nOutput: "
+MC_PROMPT = "Which colour is it?\n0. red\n1. blue\n2. green\nAnswer: "
+
+
+def test_the_sure_reads_used_below():
+    for prompt in SURE_NER:
+        assert read_batch([prompt], False).candidates == [(TaskType.NER,)]
+    assert read_batch([SURE_GENERATION], False).candidates == [(TaskType.GENERATION,)]
+
+
+def test_a_grouping_caller_with_sure_misreads_shows_that_it_groups():
+    # Every third batch of eight holds one prompt surely read as another type: each such batch
+    # counts partly as agreeing, so the caller shows that it groups, and such a batch is read as
+    # a whole. Counted as split, as they once were, the same batches show no grouping.
+    history = old = BatchHistory()
+    for i in range(12):
+        batch = SURE_NER[i % 3:i % 3 + 7] + [SURE_GENERATION if i % 3 == 2 else SURE_NER[9]]
+        reading = read_batch(batch, False, history)
+        history = reading.history
+        old = BatchHistory(old.agreed + (i % 3 != 2), old.split + (i % 3 == 2))
+    assert history.groups_by_type() and not old.groups_by_type()
+    assert reading.batch_type is TaskType.NER and reading.trusted
+    assert reading.specs[-1] == classify_as(SURE_GENERATION, TaskType.NER)
+    # The same batch alone, or one shorter than NEAR_MIN_SIZE, weighs as split.
+    assert read_batch(SURE_NER[:7] + [SURE_GENERATION], False).history == BatchHistory(NEAR_WEIGHT, 1 - NEAR_WEIGHT)
+    assert read_batch(SURE_NER[:5] + [SURE_GENERATION], False).history == BatchHistory(0, 1)
+    # Two dissenting sure reads are a split batch.
+    assert read_batch(SURE_NER[:6] + [SURE_GENERATION] * 2, False).history == BatchHistory(0, 1)
+
+
+@pytest.mark.parametrize("history", [BatchHistory(), BatchHistory(agreed=2), BatchHistory(agreed=4, split=1)])
+def test_multiple_choice_batches_leave_the_history_as_it_is(history):
+    reading = read_batch([MC_PROMPT] * 8, True, history)
+    assert reading.batch_type is TaskType.MULTIPLE_CHOICE and reading.history == history
+    # Both flags in one batch are still a mixing caller's.
+    assert read_batch([MC_PROMPT] * 4 + NER[:4], [True] * 4 + [False] * 4, history).history == history.after(-1)
+
+
+def test_multiple_choice_batches_alone_show_no_grouping():
+    history = BatchHistory()
+    for _ in range(10):
+        history = read_batch([MC_PROMPT] * 8, True, history).history
+    assert history == BatchHistory() and not history.groups_by_type()
+    prompts = NER + [BARE]
+    assert classify_batch(prompts, False, history) == [classify(p, False) for p in prompts]
+
+
 def test_a_prompt_sure_of_its_item_numbers_keeps_them():
     picked = "Which 2 of these fit 'usb cable' best? Give their numbers.\n1. USB C cable\n2. Mat\n3. Charger\n4. Mouse"
     assert classify(picked, False).task_type is TaskType.RETRIEVAL
@@ -108,6 +163,20 @@ def test_batch_heldout_never_loses_to_per_prompt_reading():
     # A caller that mixes rows mostly of one type: its batches lean one way, yet it does not group.
     for seed in range(8):
         assert run(mixed_batches(skewed(rows, random.Random(seed)), (8,), random.Random(seed)))["lost"] == 0, seed
+
+
+def test_a_caller_mixing_one_type_with_a_few_of_another_is_never_read_worse():
+    # Eight-prompt batches mostly of entity requests, each with one generation request read
+    # without doubt, in a mixed order: near-agreeing batches alone never show a grouping caller.
+    rng = random.Random(0)
+    history = BatchHistory()
+    for i in range(40):
+        batch = SURE_NER[i % 3:i % 3 + 7] + [SURE_GENERATION.replace("water", f"water {i}")]
+        rng.shuffle(batch)
+        reading = read_batch(batch, False, history)
+        history = reading.history
+        assert reading.specs == reading.own, i
+    assert not history.groups_by_type()
 
 
 def test_grouped_batches_cut_each_type_in_order():

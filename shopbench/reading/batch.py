@@ -25,28 +25,40 @@ MIN_AGREED = 3  # agreeing batches a caller shows before its batches are read as
 # with three task types or with both multiple-choice flags is no grouped batch and weighs thrice.
 SPLIT_TOLERANCE = 1 / 3
 MIXED_WEIGHT = 3
+# A batch of at least NEAR_MIN_SIZE prompts whose sure readings all name one type but one: a
+# grouping caller's batch holding one sure misread, or a mixing caller's with one prompt of
+# another type. It counts as NEAR_WEIGHT of an agreeing batch and the rest of a split one, so a
+# grouping caller whose prompts are sometimes surely misread still shows that it groups, while a
+# caller mixing two types (its batches mostly one type, one prompt of the other) does not: at a
+# half or more, a caller mixing generation and entity prompts lost prompts on EC-Guide's
+# held-out set (bench.ec_guide_reading, "mixed free text").
+NEAR_MIN_SIZE = 8
+NEAR_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
 class BatchHistory:
-    """What a caller's earlier batches of at least MIN_VOTE prompts showed: how many agreed (every
-    prompt read without doubt read as one type) and how much the others weigh. A caller that
-    groups by type shows agreeing batches one after the other, broken only by its own misreads;
-    one that mixes shows split ones, even where one type dominates its rows."""
+    """What a caller's earlier free-text batches of at least MIN_VOTE prompts showed: how many
+    agreed (every prompt read without doubt read as one type) and how much the others weigh (a
+    near-agreeing batch counts partly each way). A caller that groups by type shows agreeing
+    batches one after the other, broken only by its own misreads; one that mixes shows split ones,
+    even where one type dominates its rows. Multiple-choice batches show nothing: the caller's flag,
+    not the reading, makes them agree."""
 
-    agreed: int = 0
-    split: int = 0
+    agreed: float = 0
+    split: float = 0
 
     def groups_by_type(self) -> bool:
         return self.agreed >= MIN_AGREED and self.split <= SPLIT_TOLERANCE * self.agreed
 
-    def after(self, evidence: int | None) -> BatchHistory:
+    def after(self, evidence: float | None) -> BatchHistory:
         """The history with one more batch: `evidence` 1 for one that agreed, 0 for a split one,
-        -1 for a mixed one; None (too short to vote) leaves it as it is."""
+        -1 for a mixed one, and between 0 and 1 the share of an agreeing batch a near-agreeing one
+        counts as (the rest split); None (too short to vote, or multiple choice) leaves it as it is."""
         if evidence is None:
             return self
         if evidence > 0:
-            return BatchHistory(self.agreed + 1, self.split)
+            return BatchHistory(self.agreed + evidence, self.split + (1 - evidence))
         return BatchHistory(self.agreed, self.split + (MIXED_WEIGHT if evidence < 0 else 1))
 
 
@@ -74,22 +86,32 @@ def _flags(is_multiple_choice, size: int) -> list[bool]:
     return [bool(is_multiple_choice)] * size
 
 
-def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]], flags: list[bool]) -> tuple[TaskType | None, int | None]:
+def _vote(own: list[TaskSpec], candidates: list[tuple[TaskType, ...]],
+          flags: list[bool]) -> tuple[TaskType | None, float | None]:
     """(the type the batch agrees on or None, its evidence for BatchHistory.after: 1 where every
-    sure reading names one type, 0 where sure readings disagree, -1 where the batch is mixed:
-    three types, or both multiple-choice flags; None for a batch too short to say). Multiple
-    choice is the caller's flag, not a reading."""
+    sure reading names one type, NEAR_WEIGHT where all but one do in a batch of NEAR_MIN_SIZE or
+    more, 0 where sure readings disagree more, -1 where the batch is mixed: three types, or both
+    multiple-choice flags; None for a batch too short to say, or all multiple choice: the flag, not
+    a reading, makes such a batch agree, so it shows nothing of how the caller groups)."""
     if len(own) < MIN_VOTE:
         return None, None
     if len(set(flags)) > 1:
         return None, -1
     if flags[0]:
-        return TaskType.MULTIPLE_CHOICE, 1
+        return TaskType.MULTIPLE_CHOICE, None
     weights: dict[TaskType, float] = {}
+    sure: dict[TaskType, int] = {}
     for spec, cands in zip(own, candidates):
         weights[spec.task_type] = weights.get(spec.task_type, 0.0) + (1.0 if len(cands) < 2 else UNSURE_WEIGHT)
-    sure_types = {spec.task_type for spec, cands in zip(own, candidates) if len(cands) < 2}
-    evidence = -1 if len(weights) >= 3 else (1 if len(sure_types) <= 1 else 0)
+        if len(cands) < 2:
+            sure[spec.task_type] = sure.get(spec.task_type, 0) + 1
+    dissent = sum(sure.values()) - max(sure.values(), default=0)
+    if len(weights) >= 3:
+        evidence: float = -1
+    elif dissent == 0:
+        evidence = 1
+    else:
+        evidence = NEAR_WEIGHT if dissent == 1 and len(own) >= NEAR_MIN_SIZE else 0
     best = max(weights, key=weights.get)
     agrees = sum(1 for spec in own if spec.task_type is best)
     if weights[best] >= VOTE_SHARE * sum(weights.values()) and agrees >= MIN_VOTE - 1:

@@ -90,8 +90,8 @@ def test_the_sure_reads_used_below():
 
 def test_a_grouping_caller_with_sure_misreads_shows_that_it_groups():
     # Every third batch of eight holds one prompt surely read as another type: each such batch
-    # counts partly as agreeing, so the caller shows that it groups, and such a batch is read as
-    # a whole. Counted as split, as they once were, the same batches show no grouping.
+    # counts partly as agreeing, so the caller shows that it groups. Counted as split, as they once
+    # were, the same batches show no grouping.
     history = old = BatchHistory()
     for i in range(12):
         batch = SURE_NER[i % 3:i % 3 + 7] + [SURE_GENERATION if i % 3 == 2 else SURE_NER[9]]
@@ -99,6 +99,16 @@ def test_a_grouping_caller_with_sure_misreads_shows_that_it_groups():
         history = reading.history
         old = BatchHistory(old.agreed + (i % 3 != 2), old.split + (i % 3 == 2))
     assert history.groups_by_type() and not old.groups_by_type()
+    # Not yet at length: the sure generation reading stands; an unsure one takes the batch's type.
+    assert not history.groups_surely()
+    reading = read_batch(SURE_NER[:6] + [SURE_GENERATION, BARE], False, history)
+    assert reading.trusted and reading.specs[-2] == classify(SURE_GENERATION, False)
+    assert reading.specs[-1] == classify_as(BARE, TaskType.NER)
+    # At length, the sure misread is read as the batch's type too.
+    for i in range(40):
+        history = read_batch(SURE_NER[i % 3:i % 3 + 8], False, history).history
+    assert history.groups_surely()
+    reading = read_batch(SURE_NER[:7] + [SURE_GENERATION], False, history)
     assert reading.batch_type is TaskType.NER and reading.trusted
     assert reading.specs[-1] == classify_as(SURE_GENERATION, TaskType.NER)
     # The same batch alone, or one shorter than NEAR_MIN_SIZE, weighs as split.

@@ -28,19 +28,27 @@ MIXED_WEIGHT = 3
 # A batch of at least NEAR_MIN_SIZE prompts whose sure readings all name one type but one: a
 # grouping caller's batch holding one sure misread, or a mixing caller's with one prompt of
 # another type. It counts as NEAR_WEIGHT of an agreeing batch and the rest of a split one, so a
-# grouping caller whose prompts are sometimes surely misread still shows that it groups, while a
-# caller mixing two types (its batches mostly one type, one prompt of the other) does not: at a
-# half or more, a caller mixing generation and entity prompts lost prompts on EC-Guide's
-# held-out set (bench.ec_guide_reading, "mixed free text").
+# grouping caller whose prompts are sometimes surely misread still shows that it groups (with up
+# to one such batch in three, where a split batch in four already hid it), while a caller mixing
+# two types, its batches mostly one type with one prompt of the other, does not.
 NEAR_MIN_SIZE = 8
 NEAR_WEIGHT = 0.25
+# Generation and entity recognition are the pair a mixing caller cannot be told apart by: no flag
+# and no list differ. A caller mixing the two agrees in about half its batches and can show
+# MIN_AGREED agreeing batches in a row by chance; a prompt read without doubt as one of the two
+# is read as the other only for a caller that has shown grouping at length: SURE_MIN_AGREED
+# agreeing batches, split ones at most SURE_SPLIT_TOLERANCE of those. Without this a caller mixing
+# EC-Guide's generation and entity prompts lost sure readings on some draws
+# (bench.ec_guide_reading, "mixed free text").
+SURE_MIN_AGREED = 10
+SURE_SPLIT_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)
 class BatchHistory:
-    """What a caller's earlier free-text batches of at least MIN_VOTE prompts showed: how many
-    agreed (every prompt read without doubt read as one type) and how much the others weigh (a
-    near-agreeing batch counts partly each way). A caller that groups by type shows agreeing
+    """What a caller's earlier batches of at least MIN_VOTE prompts without the multiple-choice
+    flag showed: how many agreed (every prompt read without doubt read as one type) and how much
+    the others weigh (a near-agreeing batch counts partly each way). A caller that groups by type shows agreeing
     batches one after the other, broken only by its own misreads; one that mixes shows split ones,
     even where one type dominates its rows. Multiple-choice batches show nothing: the caller's flag,
     not the reading, makes them agree."""
@@ -50,6 +58,11 @@ class BatchHistory:
 
     def groups_by_type(self) -> bool:
         return self.agreed >= MIN_AGREED and self.split <= SPLIT_TOLERANCE * self.agreed
+
+    def groups_surely(self) -> bool:
+        """Grouping shown at such length that a prompt read without doubt as generation or entity
+        recognition may be read as the other, its batch's type (a sure misread)."""
+        return self.agreed >= SURE_MIN_AGREED and self.split <= SURE_SPLIT_TOLERANCE * self.agreed
 
     def after(self, evidence: float | None) -> BatchHistory:
         """The history with one more batch: `evidence` 1 for one that agreed, 0 for a split one,
@@ -137,7 +150,9 @@ def _decided(prompt: str, is_multiple_choice: bool) -> tuple[TaskSpec, tuple[Tas
 def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | None = None) -> BatchReading:
     """Each prompt's own reading, then, where the batch agrees on a type and the caller's history
     says it groups by type (`BatchHistory.groups_by_type`), a prompt read otherwise is read as the
-    batch's type if its spec can be (`read_as`). Multiple choice follows the flags only."""
+    batch's type if its spec can be (`read_as`); one read without doubt as generation or entity
+    recognition only where the history shows grouping at length (`groups_surely`). Multiple
+    choice follows the flags only."""
     history = history or BatchHistory()
     prompts = [p if isinstance(p, str) else str(p) for p in prompts]
     flags = _flags(is_multiple_choice, len(prompts))
@@ -147,28 +162,32 @@ def read_batch(prompts: list[str], is_multiple_choice, history: BatchHistory | N
     batch_type, evidence = _vote(own, candidates, flags)
     grouped = history.groups_by_type()
     trusted = grouped and batch_type is not None and batch_type is not TaskType.MULTIPLE_CHOICE
-    specs = read_as(prompts, own, batch_type, candidates) if trusted else list(own)
+    keep_sure = not history.groups_surely()
+    specs = read_as(prompts, own, batch_type, candidates, keep_sure) if trusted else list(own)
     return BatchReading(specs, own, candidates, batch_type, grouped, trusted, history.after(evidence))
 
 
 _LIST_TYPES = (TaskType.RANKING, TaskType.RETRIEVAL)
+_FREE_TEXT = (TaskType.GENERATION, TaskType.NER)
 
 
 def read_as(prompts: list[str], specs: list[TaskSpec], task_type: TaskType,
-            candidates: list[tuple[TaskType, ...]] | None = None) -> list[TaskSpec]:
+            candidates: list[tuple[TaskType, ...]] | None = None, keep_sure: bool = False) -> list[TaskSpec]:
     """The specs with each prompt of another type read as `task_type` where its spec can be
     (`classify_as`: a list type needs a list); its own options, items and k are read from it.
     Multiple choice is the caller's flag: such a prompt, and a reading as it, are left alone. With
     `candidates` (each prompt's own), a prompt that itself asks for item numbers without doubt
-    keeps them against a type without a list."""
+    keeps them against a type without a list, and with `keep_sure` one read without doubt as
+    generation or entity recognition keeps that reading against the other."""
     out = list(specs)
     if task_type is TaskType.MULTIPLE_CHOICE:
         return out
     for i, (prompt, spec) in enumerate(zip(prompts, specs)):
         if spec.task_type is task_type or spec.task_type is TaskType.MULTIPLE_CHOICE:
             continue
-        if (candidates is not None and len(candidates[i]) == 1 and spec.task_type in _LIST_TYPES
-                and task_type not in _LIST_TYPES):
+        if candidates is not None and len(candidates[i]) == 1 and (
+                (keep_sure and spec.task_type in _FREE_TEXT and task_type in _FREE_TEXT)
+                or (spec.task_type in _LIST_TYPES and task_type not in _LIST_TYPES)):
             continue
         try:
             out[i] = classify_as(prompt, task_type)

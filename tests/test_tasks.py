@@ -248,7 +248,7 @@ def test_one_attribute_value_as_the_whole_answer_stays_free_text():
     assert (spec.task_type, spec.form) == (TaskType.GENERATION, "phrase")
 
 
-# Wordings written here (not taken from any data set) for three cues: an attribute linked to its
+# Wordings written here (not taken from any data set) for the cues studied on EC-Guide: an attribute linked to its
 # quoted label by "value corresponding to / matching / given for" asks for spans; the main points,
 # features or qualities of a product asks for composed text, whatever the text body holds; a
 # product "named 'X'" is the product talked about, not spans to find.
@@ -268,6 +268,15 @@ def test_one_attribute_value_as_the_whole_answer_stays_free_text():
     ("Assign the product named 'Hamilton Beach 2-Slice Toaster, Extra Wide Slots' to suitable shopping "
      "categories.\nOutput:", TaskType.GENERATION),
     ("Which departments of a store fit the item named \"Coleman Sundome 4-Person Camping Tent\"?\nAnswer:",
+     TaskType.GENERATION),
+    # "determine" and "select" ask for a quoted kind of span in a text the instruction refers to.
+    ("Looking at the product title \"Bamboo cutting board set, 3 pieces\", select the fitting 'MATERIAL'.",
+     TaskType.NER),
+    ("In the query 'red velvet sofa cover', determine the 'COLOR'.\nAnswer:", TaskType.NER),
+    ("Select each 'brand' present in the review below.\nReview: I swapped my Garmin for a Coros watch.\nOutput:",
+     TaskType.NER),
+    ("Determine the best price range for a budget blender and explain why.\nOutput:", TaskType.GENERATION),
+    ("Select a catchy headline for the product description below.\nDescription: Insulated steel bottle.\nOutput:",
      TaskType.GENERATION),
 ])
 def test_attribute_values_summed_up_points_and_named_products(prompt, expected):

@@ -182,7 +182,7 @@ MENTIONED = any_of(
 ASKS_SPANS = any_of(
     r"\bwhich\b", r"\bwhat\b", r"\bfind\b", r"\blist\b", r"\bname\b", r"\bidentify", r"\blocate", r"\bspot\b",
     r"\bpoint\s+out\b", r"\bmark\b", r"\bhighlight", r"\btag\b", r"\bquote\b", r"\bcopy\b", r"\bpull\b",
-    r"\boutput\b", r"\bextract", r"\ball\b", r"\bevery\b", r"\bfound\b",
+    r"\boutput\b", r"\bextract", r"\ball\b", r"\bevery\b", r"\bfound\b", r"\bdetermine\b", r"\bselect\b",
     r"\bwelche", r"\bfinde", r"\bsuche\b", r"\bbestimme", r"\bextrahier", r"\btrouve", r"\brepére", r"\brepérez",
     r"\bquel", r"\bencuentra", r"\blocaliza", r"\bidentifica", r"\bqué\b", r"\bextrae", r"\btrova", r"\bindividua",
     r"\bquali\b", r"\bestrai", r"特定", r"抜き出", r"抽出", r"挙げ", r"当たる", r"找出", r"提取", r"哪",

@@ -10,8 +10,9 @@ Rows: `prompt`, `is_multiple_choice`, `expected.task_type`, `subtask` (tests/dat
 caller's history runs through all its batches, as the model object keeps it for a run. Ways:
 - grouped 8 / grouped 16: rows grouped by task type (multiple choice first, a type's subtasks one
   after the other, as the evaluator groups a type's tasks), cut into batches of 8 or 16.
-- shuffled: each type's rows shuffled, multiple choice last (so no flag-agreed batch comes before
-  the free-text ones), batches of 8; averaged over --draws seeds.
+- shuffled: each type's rows shuffled, multiple choice last, batches of 8; averaged over --draws
+  seeds. (Multiple-choice batches teach the history nothing either way: the flag, not the reading,
+  makes them agree.)
 - mixed: all rows shuffled across types, batches of 8, one flag per prompt; averaged over --draws
   seeds, with the worst draw's batch-minus-prompt gap (a mixing caller must never lose).
 - mixed free text: the same over the generation and entity rows only, a mixing caller that neither

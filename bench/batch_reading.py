@@ -27,7 +27,7 @@ import json
 import random
 from pathlib import Path
 
-from shopbench.reading import BatchHistory, read_batch
+from shopbench.reading import BatchHistory, grouped_batches, read_batch
 from shopbench.rehearsal.synthetic import load_labelled_rows
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "batch_heldout.jsonl"
@@ -36,14 +36,8 @@ TYPE_ORDER = ("multiple-choice", "generation", "retrieval", "ranking", "named_en
 
 def evaluator_batches(rows: list[dict], size: int, rng: random.Random | None = None) -> list[list[dict]]:
     """Rows grouped by task type, each group cut into batches of `size` (shuffled within a type
-    when `rng` is given)."""
-    batches = []
-    for kind in TYPE_ORDER:
-        group = [r for r in rows if r["expected"]["task_type"] == kind]
-        if rng is not None:
-            rng.shuffle(group)
-        batches += [group[i:i + size] for i in range(0, len(group), size)]
-    return batches
+    when `rng` is given), as the evaluator sends them (shopbench.reading.grouped_batches)."""
+    return grouped_batches(rows, size, lambda r: r["expected"]["task_type"], TYPE_ORDER, rng)
 
 
 def mixed_batches(rows: list[dict], sizes: tuple[int, ...], rng: random.Random) -> list[list[dict]]:

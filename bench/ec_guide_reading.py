@@ -10,8 +10,9 @@ Rows: `prompt`, `is_multiple_choice`, `expected.task_type`, `subtask` (tests/dat
 caller's history runs through all its batches, as the model object keeps it for a run. Ways:
 - grouped 8 / grouped 16: rows grouped by task type (multiple choice first, a type's subtasks one
   after the other, as the evaluator groups a type's tasks), cut into batches of 8 or 16.
-- shuffled: each type's rows shuffled, multiple choice last (so no flag-agreed batch comes before
-  the free-text ones), batches of 8; averaged over --draws seeds.
+- shuffled: each type's rows shuffled, multiple choice last, batches of 8; averaged over --draws
+  seeds. (Multiple-choice batches teach the history nothing either way: the flag, not the reading,
+  makes them agree.)
 - mixed: all rows shuffled across types, batches of 8, one flag per prompt; averaged over --draws
   seeds, with the worst draw's batch-minus-prompt gap (a mixing caller must never lose).
 - mixed free text: the same over the generation and entity rows only, a mixing caller that neither
@@ -32,6 +33,7 @@ import random
 from pathlib import Path
 
 from shopbench.reading import BatchHistory, read_batch
+from shopbench.reading import grouped_batches as batches_by_type
 from shopbench.reading.batch import _decided
 from shopbench.spec import TaskType
 
@@ -39,6 +41,10 @@ DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "ec_guide_hel
 MC = TaskType.MULTIPLE_CHOICE.value
 TYPE_ORDER = (MC, "generation", "retrieval", "ranking", "named_entity_recognition")
 FREE_TEXT = ("generation", "named_entity_recognition")
+
+
+def truth(row: dict) -> str:
+    return row["expected"]["task_type"]
 
 
 def load(path: Path) -> list[dict]:
@@ -50,14 +56,8 @@ def load(path: Path) -> list[dict]:
 def grouped_batches(rows: list[dict], size: int, rng: random.Random | None = None,
                     order: tuple[str, ...] = TYPE_ORDER) -> list[list[dict]]:
     """Rows grouped by task type in `order`, each group cut into batches of `size` (shuffled within
-    a type when `rng` is given)."""
-    batches = []
-    for kind in order:
-        group = [r for r in rows if r["expected"]["task_type"] == kind]
-        if rng is not None:
-            rng.shuffle(group)
-        batches += [group[i:i + size] for i in range(0, len(group), size)]
-    return batches
+    a type when `rng` is given), as the evaluator sends them (shopbench.reading.grouped_batches)."""
+    return batches_by_type(rows, size, truth, order, rng)
 
 
 def mixed_batches(rows: list[dict], size: int, rng: random.Random) -> list[list[dict]]:

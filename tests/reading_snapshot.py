@@ -24,6 +24,7 @@ from shopbench.reading import (
     classify,
     classify_as,
     entity_source,
+    grouped_batches,
     infer_multiple_choice,
     read_batch,
     target_language,
@@ -88,10 +89,7 @@ def batch_records(source: str, rows: list[tuple[str, bool, str]]) -> list[dict]:
     in file order: each batch's reading along the history."""
     records = []
     for size in BATCH_SIZES:
-        grouped = []
-        for kind in TaskType:
-            group = [r for r in rows if r[2] == kind.value]
-            grouped += [group[i:i + size] for i in range(0, len(group), size)]
+        grouped = grouped_batches(rows, size, lambda r: r[2], [kind.value for kind in TaskType])
         mixed = [rows[i:i + size] for i in range(0, len(rows), size)]
         for way, batches in (("grouped", grouped), ("mixed", mixed)):
             history = BatchHistory()

@@ -12,7 +12,8 @@ import pytest
 from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from shopbench.answering.requests import Completion
 from shopbench.answering.task_pick import TaskPick, batch_question
-from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, read_batch
+from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, grouped_batches, read_batch
+from shopbench.reading.batch import NEAR_WEIGHT
 from shopbench.rehearsal.synthetic import load_labelled_rows
 from shopbench.spec import TaskType
 
@@ -70,6 +71,70 @@ def test_the_history_learns_grouping_and_mixing():
     assert not read_batch(NER[:4], [True, False, False, False], history).history.groups_by_type()
 
 
+# Entity requests read without doubt, and one generation request read so (a "sure misread" in an
+# entity batch of a grouping caller, or the one prompt of another type in a mixing caller's batch).
+SURE_NER = [f"Find each brand named in the review, comma-separated.\nReview: {r}\nOutput: "
+            for r in ("my bosch drill beats the old makita", "lego and duplo sets for the kids", "sony earbuds",
+                      "apple band fits my fitbit", "a samsung remote for the lg tv", "dyson and shark vacuums",
+                      "nike socks with adidas shoes", "a philips kettle and braun toaster", "canon or nikon lens",
+                      "a hp ink for my epson")]
+SURE_GENERATION = "Write a short product description for a stainless steel water bottle.\nOutput: "
+MC_PROMPT = "Which colour is it?\n0. red\n1. blue\n2. green\nAnswer: "
+
+
+def test_the_sure_reads_used_below():
+    for prompt in SURE_NER:
+        assert read_batch([prompt], False).candidates == [(TaskType.NER,)]
+    assert read_batch([SURE_GENERATION], False).candidates == [(TaskType.GENERATION,)]
+
+
+def test_a_grouping_caller_with_sure_misreads_shows_that_it_groups():
+    # Every third batch of eight holds one prompt surely read as another type: each such batch
+    # counts partly as agreeing, so the caller shows that it groups. Counted as split, as they once
+    # were, the same batches show no grouping.
+    history = old = BatchHistory()
+    for i in range(12):
+        batch = SURE_NER[i % 3:i % 3 + 7] + [SURE_GENERATION if i % 3 == 2 else SURE_NER[9]]
+        reading = read_batch(batch, False, history)
+        history = reading.history
+        old = BatchHistory(old.agreed + (i % 3 != 2), old.split + (i % 3 == 2))
+    assert history.groups_by_type() and not old.groups_by_type()
+    # Not yet at length: the sure generation reading stands; an unsure one takes the batch's type.
+    assert not history.groups_surely()
+    reading = read_batch(SURE_NER[:6] + [SURE_GENERATION, BARE], False, history)
+    assert reading.trusted and reading.specs[-2] == classify(SURE_GENERATION, False)
+    assert reading.specs[-1] == classify_as(BARE, TaskType.NER)
+    # At length, the sure misread is read as the batch's type too.
+    for i in range(40):
+        history = read_batch(SURE_NER[i % 3:i % 3 + 8], False, history).history
+    assert history.groups_surely()
+    reading = read_batch(SURE_NER[:7] + [SURE_GENERATION], False, history)
+    assert reading.batch_type is TaskType.NER and reading.trusted
+    assert reading.specs[-1] == classify_as(SURE_GENERATION, TaskType.NER)
+    # The same batch alone, or one shorter than NEAR_MIN_SIZE, weighs as split.
+    assert read_batch(SURE_NER[:7] + [SURE_GENERATION], False).history == BatchHistory(NEAR_WEIGHT, 1 - NEAR_WEIGHT)
+    assert read_batch(SURE_NER[:5] + [SURE_GENERATION], False).history == BatchHistory(0, 1)
+    # Two dissenting sure reads are a split batch.
+    assert read_batch(SURE_NER[:6] + [SURE_GENERATION] * 2, False).history == BatchHistory(0, 1)
+
+
+@pytest.mark.parametrize("history", [BatchHistory(), BatchHistory(agreed=2), BatchHistory(agreed=4, split=1)])
+def test_multiple_choice_batches_leave_the_history_as_it_is(history):
+    reading = read_batch([MC_PROMPT] * 8, True, history)
+    assert reading.batch_type is TaskType.MULTIPLE_CHOICE and reading.history == history
+    # Both flags in one batch are still a mixing caller's.
+    assert read_batch([MC_PROMPT] * 4 + NER[:4], [True] * 4 + [False] * 4, history).history == history.after(-1)
+
+
+def test_multiple_choice_batches_alone_show_no_grouping():
+    history = BatchHistory()
+    for _ in range(10):
+        history = read_batch([MC_PROMPT] * 8, True, history).history
+    assert history == BatchHistory() and not history.groups_by_type()
+    prompts = NER + [BARE]
+    assert classify_batch(prompts, False, history) == [classify(p, False) for p in prompts]
+
+
 def test_a_prompt_sure_of_its_item_numbers_keeps_them():
     picked = "Which 2 of these fit 'usb cable' best? Give their numbers.\n1. USB C cable\n2. Mat\n3. Charger\n4. Mouse"
     assert classify(picked, False).task_type is TaskType.RETRIEVAL
@@ -108,6 +173,34 @@ def test_batch_heldout_never_loses_to_per_prompt_reading():
     # A caller that mixes rows mostly of one type: its batches lean one way, yet it does not group.
     for seed in range(8):
         assert run(mixed_batches(skewed(rows, random.Random(seed)), (8,), random.Random(seed)))["lost"] == 0, seed
+
+
+def test_a_caller_mixing_one_type_with_a_few_of_another_is_never_read_worse():
+    # Eight-prompt batches mostly of entity requests, each with one generation request read
+    # without doubt, in a mixed order: near-agreeing batches alone never show a grouping caller.
+    rng = random.Random(0)
+    history = BatchHistory()
+    for i in range(40):
+        batch = SURE_NER[i % 3:i % 3 + 7] + [SURE_GENERATION.replace("water", f"water {i}")]
+        rng.shuffle(batch)
+        reading = read_batch(batch, False, history)
+        history = reading.history
+        assert reading.specs == reading.own, i
+    assert not history.groups_by_type()
+
+
+def test_grouped_batches_cut_each_type_in_order():
+    items = [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5), ("b", 6), ("a", 7)]
+    batches = grouped_batches(items, 2, lambda item: item[0], ("a", "b"))
+    assert batches == [[("a", 2), ("a", 5)], [("a", 7)], [("b", 1), ("b", 3)], [("b", 6)]]  # no "c": not in order
+    assert grouped_batches(items, 8, lambda item: item[0], ("c", "a")) == [[("c", 4)], [("a", 2), ("a", 5), ("a", 7)]]
+    shuffled = grouped_batches(items, 2, lambda item: item[0], ("a", "b"), random.Random(3))
+    assert shuffled == grouped_batches(items, 2, lambda item: item[0], ("a", "b"), random.Random(3))
+    assert [{i[0] for i in b} for b in shuffled] == [{"a"}, {"a"}, {"b"}, {"b"}]
+    assert sorted(i for b in shuffled for i in b) == sorted(i for i in items if i[0] != "c")
+    assert items[0] == ("b", 1)  # the items are left as they were
+    with pytest.raises(ValueError):
+        grouped_batches(items, 0, lambda item: item[0], ("a",))
 
 
 def test_the_batch_files_batches_are_the_evaluators():

@@ -246,3 +246,39 @@ def test_one_attribute_value_as_the_whole_answer_stays_free_text():
               "Give the value of the attribute 'material'. Output only the value.")
     spec = classify(prompt, False)
     assert (spec.task_type, spec.form) == (TaskType.GENERATION, "phrase")
+
+
+# Wordings written here (not taken from any data set) for the cues studied on EC-Guide: an attribute linked to its
+# quoted label by "value corresponding to / matching / given for" asks for spans; the main points,
+# features or qualities of a product asks for composed text, whatever the text body holds; a
+# product "named 'X'" is the product talked about, not spans to find.
+@pytest.mark.parametrize("prompt,expected", [
+    ("Please find the attribute value that corresponds to 'material' in the product title below.\n"
+     "Title: oak wood picture frame 8x10, walnut finish\nAnswer: ", TaskType.NER),
+    ("Read the search below and give the attribute value matching 'screen size'.\n"
+     "Search: 27 inch gaming monitor 144hz\nOutput:", TaskType.NER),
+    ("State the attribute values given for 'colour' in this listing title.\n"
+     "Title: navy blue cotton crew socks, 6 pairs\nOutput:", TaskType.NER),
+    ("From the review below, work out the main selling points of the blender.\nReview: It crushes ice in "
+     "seconds and all parts go in the dishwasher, as every owner mentioned.\nAnswer:", TaskType.GENERATION),
+    ("Pick out the principal characteristics of the hiking boots from the description.\nDescription: "
+     "Waterproof leather, every seam taped, mentioned by all reviewers as comfortable.\nOutput:", TaskType.GENERATION),
+    ("Extract the notable qualities of this sofa from each line of its description.\n"
+     "Description: Deep seats. Stain-resistant fabric. Kiln-dried frame.\nOutput:", TaskType.GENERATION),
+    ("Assign the product named 'Hamilton Beach 2-Slice Toaster, Extra Wide Slots' to suitable shopping "
+     "categories.\nOutput:", TaskType.GENERATION),
+    ("Which departments of a store fit the item named \"Coleman Sundome 4-Person Camping Tent\"?\nAnswer:",
+     TaskType.GENERATION),
+    # "determine" and "select" ask for a quoted kind of span in a text the instruction refers to.
+    ("Looking at the product title \"Bamboo cutting board set, 3 pieces\", select the fitting 'MATERIAL'.",
+     TaskType.NER),
+    ("In the query 'red velvet sofa cover', determine the 'COLOR'.\nAnswer:", TaskType.NER),
+    ("Select each 'brand' present in the review below.\nReview: I swapped my Garmin for a Coros watch.\nOutput:",
+     TaskType.NER),
+    ("Determine the best price range for a budget blender and explain why.\nOutput:", TaskType.GENERATION),
+    ("Select a catchy headline for the product description below.\nDescription: Insulated steel bottle.\nOutput:",
+     TaskType.GENERATION),
+])
+def test_attribute_values_summed_up_points_and_named_products(prompt, expected):
+    assert classify(prompt, False).task_type is expected
+    assert candidate_task_types(prompt, False)[0] is expected

@@ -24,8 +24,8 @@ _HOMES = {
     "READING_ORDER": "prompt", "candidate_task_types": "prompt", "classify": "prompt",
     "classify_as": "prompt", "infer_multiple_choice": "prompt",
     "task_type_question": "question",
-    "BatchHistory": "batch", "BatchReading": "batch", "classify_batch": "batch", "read_as": "batch",
-    "read_batch": "batch",
+    "BatchHistory": "batch", "BatchReading": "batch", "classify_batch": "batch", "grouped_batches": "batch",
+    "read_as": "batch", "read_batch": "batch",
     "entity_source": "lines",
     "target_language": "vocabulary",
 }

@@ -138,6 +138,12 @@ ATTRIBUTE_WORD = any_of(
     r"\battribut(?:e|es|s)?\b", r"\battributo\b", r"\battributi\b", r"\bmerkmal\w*", r"\bproperty\b", r"\beigenschaft\b",
     r"\batribut[oa]s?\b", r"\bcaractéristique\b", r"属性",
 )
+# "the attribute value corresponding to 'style'", "the attribute values matching 'colour'": a word
+# for an attribute linked to a quoted label by its value, further off than ATTRIBUTE_WORD is sought.
+ATTRIBUTE_VALUE_LINK = any_of(
+    r"\battribut(?:e|es|s)?\s+values?\s+(?:that\s+|which\s+)?(?:correspond(?:s|ing)?\s+to|match(?:es|ing)?|"
+    r"(?:given\s+|listed\s+)?(?:for|of)|called|named|label(?:l)?ed)\s+(?:the\s+)?$",
+)
 FIELD_BEFORE = regex.compile(r"(?:^|\n)[ \t]*[^\s:：。？?！!]{1,20}(?:[ \t]+[^\s:：。？?！!]{1,20}){0,2}[ \t]*[:：][ \t]*$")
 TALKED_ABOUT = any_of(
     r"\b(?:of|about|for|von|über|für|de|du|des|sur|pour|para|sobre|per|di|del|della|dello)\s+"
@@ -167,14 +173,16 @@ CONTAINER = any_of(
 )
 # "brands mentioned in the review", "marcas se mencionan", "登場する", "提到了哪些": spans of a kind.
 MENTIONED = any_of(
-    r"\b(?:mentioned|named|cited|referred\s+to|refers?\s+to|appears?|occurs?|contained|present)\b", r"\bfound\s+in\b",
+    # "the product named 'Travel Kettle'" names the product talked about, not spans to find.
+    r"\b(?:mentioned|named(?!\s*['\"‘“«「])|cited|referred\s+to|refers?\s+to|appears?|occurs?|contained|present)\b",
+    r"\bfound\s+in\b",
     r"erwähnt", r"genannt", r"vorkomm", r"mentionn", r"\bcité", r"mencionad", r"mencionan", r"\bcitad",
     r"aparecen", r"menzionat", r"\bcitat[ie]", r"登場", r"言及", r"含まれ", r"提到", r"出现", r"提及",
 )
 ASKS_SPANS = any_of(
     r"\bwhich\b", r"\bwhat\b", r"\bfind\b", r"\blist\b", r"\bname\b", r"\bidentify", r"\blocate", r"\bspot\b",
     r"\bpoint\s+out\b", r"\bmark\b", r"\bhighlight", r"\btag\b", r"\bquote\b", r"\bcopy\b", r"\bpull\b",
-    r"\boutput\b", r"\bextract", r"\ball\b", r"\bevery\b", r"\bfound\b",
+    r"\boutput\b", r"\bextract", r"\ball\b", r"\bevery\b", r"\bfound\b", r"\bdetermine\b", r"\bselect\b",
     r"\bwelche", r"\bfinde", r"\bsuche\b", r"\bbestimme", r"\bextrahier", r"\btrouve", r"\brepére", r"\brepérez",
     r"\bquel", r"\bencuentra", r"\blocaliza", r"\bidentifica", r"\bqué\b", r"\bextrae", r"\btrova", r"\bindividua",
     r"\bquali\b", r"\bestrai", r"特定", r"抜き出", r"抽出", r"挙げ", r"当たる", r"找出", r"提取", r"哪",
@@ -185,6 +193,12 @@ MAKES_TEXT = any_of(
     r"\bexplain", r"\bdescribe", r"\bsummar", r"\bmeans?\b", r"\bstand\s+for\b",
     r"übersetz", r"schreib", r"\btradui", r"\btradu[cz]", r"\bécri", r"\bescrib", r"\bscrivi",
     r"翻訳", r"翻译", r"書いて", r"写",
+)
+# "the key features of the jacket", "the main points about the boots": a product's points summed
+# up from its text are composed, not spans of a named kind.
+SUMMED_UP_POINTS = any_of(
+    r"\b(?:key|main|major|essential|important|principal|core|primary|notable|salient|chief|central)\s+"
+    r"(?:features?|points?|aspects?|characteristics?|highlights?|traits?|qualities|selling\s+points?)\b",
 )
 # "extract four key terms that summarize the product": a counted set of terms is made, not found.
 COUNTED_TERMS = any_of(

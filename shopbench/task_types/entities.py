@@ -13,6 +13,7 @@ from ..reading.lines import PromptText
 from ..reading.vocabulary import (
     AS_WRITTEN,
     ASKS_SPANS,
+    ATTRIBUTE_VALUE_LINK,
     ATTRIBUTE_WORD,
     CONTAINER,
     COUNTED_TERMS,
@@ -25,6 +26,7 @@ from ..reading.vocabulary import (
     MANY,
     MENTIONED,
     SINGLE_PHRASE,
+    SUMMED_UP_POINTS,
     TALKED_ABOUT,
     VALUE_ONLY,
     YES_NO,
@@ -49,7 +51,8 @@ def kind_labels(prompt: str) -> tuple[bool, bool]:
         if not label.strip() or len(label.split()) > 3:
             continue
         before, after = prompt[max(0, match.start() - 25) : match.start()], prompt[match.end() : match.end() + 25]
-        if ATTRIBUTE_WORD.search(before) or ATTRIBUTE_WORD.search(after):
+        if (ATTRIBUTE_WORD.search(before) or ATTRIBUTE_WORD.search(after)
+                or ATTRIBUTE_VALUE_LINK.search(prompt[max(0, match.start() - 60) : match.start()])):
             attribute = True
         elif not (FIELD_BEFORE.search(before) or TALKED_ABOUT.search(before)):
             attribute, kind = attribute or copy, True
@@ -67,7 +70,8 @@ def ner_structure(prompt: str) -> bool:
     attribute, kind = kind_labels(prompt)
     if attribute and refers_to_text and not VALUE_ONLY.search(prompt):
         return True  # an attribute named as the thing to extract: its words, whatever verb asks for them
-    if SINGLE_PHRASE.search(prompt) or MAKES_TEXT.search(prompt) or not ASKS_SPANS.search(prompt):
+    if (SINGLE_PHRASE.search(prompt) or MAKES_TEXT.search(prompt) or SUMMED_UP_POINTS.search(prompt)
+            or not ASKS_SPANS.search(prompt)):
         return False
     if kind and refers_to_text:
         return True
@@ -87,7 +91,8 @@ class NamedEntities(TaskTypeRules):
         counted_terms = bool(COUNTED_TERMS.search(prompt))
         if not counted_terms and (
             ENTITY.search(prompt)
-            or (EXTRACT.search(prompt) and MANY.search(prompt) and not SINGLE_PHRASE.search(prompt))
+            or (EXTRACT.search(prompt) and MANY.search(prompt)
+                and not (SINGLE_PHRASE.search(prompt) or SUMMED_UP_POINTS.search(prompt)))
             or ner_structure(prompt)
         ):
             return self.read_spec(text), candidates or (TaskType.NER,)

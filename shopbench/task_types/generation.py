@@ -19,6 +19,7 @@ from ..reading.vocabulary import (
     ONE_LINE,
     QUOTE_FROM,
     SINGLE_PHRASE,
+    SUMMED_UP_POINTS,
     TEXT_REQUEST,
     target_language,
 )
@@ -70,7 +71,7 @@ class Generation(TaskTypeRules):
         if not candidates:
             # Nothing said what the answer looks like: a bare question could also ask for spans.
             sure = bool(COUNTED_TERMS.search(prompt)) or any(
-                p.search(prompt) for p in (MAKES_TEXT, TEXT_REQUEST, SINGLE_PHRASE))
+                p.search(prompt) for p in (MAKES_TEXT, TEXT_REQUEST, SINGLE_PHRASE, SUMMED_UP_POINTS))
             candidates = (TaskType.GENERATION,) if sure else (TaskType.GENERATION, TaskType.NER)
         return spec, candidates
 

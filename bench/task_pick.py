@@ -85,9 +85,9 @@ def measure(engine, settings, rows: list[dict]) -> dict:
 
 def per_batch(engine, settings, rows: list[dict], size: int) -> dict:
     """The pick batch by batch, as the model asks now and as it asked per prompt (module doc)."""
-    from bench.batch_reading import evaluator_batches
     from shopbench.answering.task_pick import apply_batch_pick, batch_question, choices_for, pick_request, picked_type
     from shopbench.reading import BatchHistory, read_as, read_batch
+    from shopbench.rehearsal.batch_reading import evaluator_batches
 
     history = BatchHistory()
     tally = {"batches": 0, "asked_batches": 0, "questions_now": 0, "questions_per_prompt": 0, "seconds_now": 0.0,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from shopbench.answering.requests import Completion
 from shopbench.answering.task_pick import TaskPick, batch_question
 from shopbench.reading import BatchHistory, classify, classify_as, classify_batch, grouped_batches, read_batch
 from shopbench.reading.batch import NEAR_WEIGHT
+from shopbench.rehearsal.batch_reading import evaluator_batches, mixed_batches, run, skewed
 from shopbench.rehearsal.synthetic import load_labelled_rows
 from shopbench.spec import TaskType
 

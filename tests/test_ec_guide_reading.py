@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bench import ec_guide_reading as bench
+from shopbench.rehearsal import ec_guide_reading as bench
 
 
 @pytest.fixture(scope="module")

@@ -62,26 +62,42 @@ def skewed(rows: list[dict], rng: random.Random) -> list[dict]:
 
 
 def run(batches: list[list[dict]]) -> dict:
-    """One caller sending `batches` in order: per-prompt and batch-level right counts."""
+    """One caller sending `batches` in order: per-prompt and batch-level right counts, prompts
+changed right to wrong (lost) and wrong to right (won), and the batches of one true type that
+hold a prompt the rules misread surely (one candidate type): how many, how many were read as
+their type, and the accuracy on their prompts."""
     history = BatchHistory()
     own_right = batch_right = lost = won = total = 0
+    sure_miss_batches = sure_miss_trusted = sure_miss_rows = sure_miss_right = 0
     for batch in batches:
         reading = read_batch([r["prompt"] for r in batch], [r["is_multiple_choice"] for r in batch], history)
         history = reading.history
-        for row, own, spec in zip(batch, reading.own, reading.specs):
-            truth = row["expected"]["task_type"]
+        truths = [r["expected"]["task_type"] for r in batch]
+        for truth, own, spec in zip(truths, reading.own, reading.specs):
             a, b = own.task_type == truth, spec.task_type == truth
             own_right += a
             batch_right += b
             lost += a and not b
             won += b and not a
             total += 1
-    return {"rows": total, "per_prompt": own_right / total, "batch": batch_right / total, "lost": lost, "won": won}
+        one_type = len(set(truths)) == 1
+        surely_misread = any(own.task_type != t and len(c) == 1
+                             for t, own, c in zip(truths, reading.own, reading.candidates))
+        if one_type and surely_misread and len(batch) > 1:
+            sure_miss_batches += 1
+            sure_miss_trusted += reading.trusted and reading.batch_type == truths[0]
+            sure_miss_rows += len(batch)
+            sure_miss_right += sum(s.task_type == t for s, t in zip(reading.specs, truths))
+    return {"rows": total, "per_prompt": own_right / total, "batch": batch_right / total, "lost": lost, "won": won,
+            "sure_miss_batches": sure_miss_batches, "sure_miss_trusted": sure_miss_trusted,
+            "sure_miss_accuracy": sure_miss_right / sure_miss_rows if sure_miss_rows else None}
 
 
 def average(results: list[dict]) -> dict:
-    keys = ("per_prompt", "batch", "lost", "won")
-    out = {k: sum(r[k] for r in results) / len(results) for k in keys}
+    out = {k: sum(r[k] for r in results) / len(results)
+           for k in ("per_prompt", "batch", "lost", "won", "sure_miss_batches", "sure_miss_trusted")}
+    accuracies = [r["sure_miss_accuracy"] for r in results if r["sure_miss_accuracy"] is not None]
+    out["sure_miss_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
     out["rows"] = results[0]["rows"]
     out["worst_batch_minus_prompt"] = min(r["batch"] - r["per_prompt"] for r in results)
     return out

@@ -33,9 +33,9 @@ import random
 from pathlib import Path
 
 from shopbench.paths import REPO
-from shopbench.reading import BatchHistory, read_batch
 from shopbench.reading import grouped_batches as batches_by_type
 from shopbench.reading.batch import _decided
+from shopbench.rehearsal.batch_reading import average, run
 from shopbench.spec import TaskType
 
 DEFAULT = REPO / "tests" / "data" / "ec_guide_heldout.jsonl.gz"
@@ -65,45 +65,6 @@ def mixed_batches(rows: list[dict], size: int, rng: random.Random) -> list[list[
     shuffled = list(rows)
     rng.shuffle(shuffled)
     return [shuffled[i:i + size] for i in range(0, len(shuffled), size)]
-
-
-def run(batches: list[list[dict]]) -> dict:
-    """One caller sending `batches` in order."""
-    history = BatchHistory()
-    own_right = batch_right = lost = won = total = 0
-    sure_miss_batches = sure_miss_trusted = sure_miss_rows = sure_miss_right = 0
-    for batch in batches:
-        reading = read_batch([r["prompt"] for r in batch], [r["is_multiple_choice"] for r in batch], history)
-        history = reading.history
-        truths = [r["expected"]["task_type"] for r in batch]
-        for truth, own, spec in zip(truths, reading.own, reading.specs):
-            a, b = own.task_type == truth, spec.task_type == truth
-            own_right += a
-            batch_right += b
-            lost += a and not b
-            won += b and not a
-            total += 1
-        one_type = len(set(truths)) == 1
-        surely_misread = any(own.task_type != t and len(c) == 1
-                             for t, own, c in zip(truths, reading.own, reading.candidates))
-        if one_type and surely_misread and len(batch) > 1:
-            sure_miss_batches += 1
-            sure_miss_trusted += reading.trusted and reading.batch_type == truths[0]
-            sure_miss_rows += len(batch)
-            sure_miss_right += sum(s.task_type == t for s, t in zip(reading.specs, truths))
-    return {"rows": total, "per_prompt": own_right / total, "batch": batch_right / total, "lost": lost, "won": won,
-            "sure_miss_batches": sure_miss_batches, "sure_miss_trusted": sure_miss_trusted,
-            "sure_miss_accuracy": sure_miss_right / sure_miss_rows if sure_miss_rows else None}
-
-
-def average(results: list[dict]) -> dict:
-    out = {k: sum(r[k] for r in results) / len(results)
-           for k in ("per_prompt", "batch", "lost", "won", "sure_miss_batches", "sure_miss_trusted")}
-    accuracies = [r["sure_miss_accuracy"] for r in results if r["sure_miss_accuracy"] is not None]
-    out["sure_miss_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
-    out["rows"] = results[0]["rows"]
-    out["worst_batch_minus_prompt"] = min(r["batch"] - r["per_prompt"] for r in results)
-    return out
 
 
 def per_prompt(rows: list[dict]) -> dict:

@@ -46,5 +46,5 @@ def test_multiple_choice_last_meets_its_floor(rows):
 def test_a_mixing_caller_is_never_read_worse(rows, seed):
     free_text = [r for r in rows if r["expected"]["task_type"] in bench.FREE_TEXT]
     for batch_rows in (rows, free_text):
-        result = bench.run(bench.mixed_batches(batch_rows, 8, random.Random(seed)))
+        result = bench.run(bench.mixed_batches(batch_rows, (8,), random.Random(seed)))
         assert result["lost"] == 0 and result["batch"] >= result["per_prompt"], seed

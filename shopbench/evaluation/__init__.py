@@ -13,7 +13,7 @@ so the driver runs the same against the real submission and against a stand-in. 
 are the package's public interface; `local_evaluation.py` is its command line.
 """
 
-from shopbench.evaluation.driving import Generation, load_model, run_model
+from shopbench.evaluation.driving import load_model, run_model
 from shopbench.evaluation.reading import (
     REQUIRED_FIELDS,
     TASK_TYPES,
@@ -28,6 +28,7 @@ from shopbench.evaluation.scoring import NO_TRACK, Evaluation, TaskResult, evalu
 from shopbench.evaluation.timing import (
     FULL_TEST_QUESTIONS,
     BatchTiming,
+    Generation,
     TypeTiming,
     machine_description,
     timing_report,

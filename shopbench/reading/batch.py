@@ -48,10 +48,10 @@ SURE_SPLIT_TOLERANCE = 0.1
 class BatchHistory:
     """What a caller's earlier batches of at least MIN_VOTE prompts without the multiple-choice
     flag showed: how many agreed (every prompt read without doubt read as one type) and how much
-    the others weigh (a near-agreeing batch counts partly each way). A caller that groups by type shows agreeing
-    batches one after the other, broken only by its own misreads; one that mixes shows split ones,
-    even where one type dominates its rows. Multiple-choice batches show nothing: the caller's flag,
-    not the reading, makes them agree."""
+    the others weigh (a near-agreeing batch counts partly each way). A caller that groups by type
+    shows agreeing batches one after the other, broken only by its own misreads; one that mixes
+    shows split ones, even where one type dominates its rows. Multiple-choice batches show
+    nothing: the caller's flag, not the reading, makes them agree."""
 
     agreed: float = 0
     split: float = 0

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from shopbench.paths import REPO
 from shopbench.reading import grouped_batches as batches_by_type
-from shopbench.reading.batch import _decided
-from shopbench.rehearsal.batch_reading import average, run
+from shopbench.reading.prompt import decide
+from shopbench.rehearsal.batch_reading import average, mixed_batches, run
 from shopbench.spec import TaskType
 
 DEFAULT = REPO / "tests" / "data" / "ec_guide_heldout.jsonl.gz"
@@ -61,18 +61,12 @@ def grouped_batches(rows: list[dict], size: int, rng: random.Random | None = Non
     return batches_by_type(rows, size, truth, order, rng)
 
 
-def mixed_batches(rows: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
-    shuffled = list(rows)
-    rng.shuffle(shuffled)
-    return [shuffled[i:i + size] for i in range(0, len(shuffled), size)]
-
-
 def per_prompt(rows: list[dict]) -> dict:
     """Accuracy per true type and per subtask, read prompt by prompt."""
     by_type: dict[str, list[int]] = {}
     by_subtask: dict[str, list[int]] = {}
     for r in rows:
-        right = _decided(r["prompt"], r["is_multiple_choice"])[0].task_type == r["expected"]["task_type"]
+        right = decide(r["prompt"], r["is_multiple_choice"])[0].task_type == r["expected"]["task_type"]
         for table, key in ((by_type, r["expected"]["task_type"]), (by_subtask, r.get("subtask", "?"))):
             tally = table.setdefault(key, [0, 0])
             tally[0] += right
@@ -93,15 +87,15 @@ def score(rows: list[dict], draws: int) -> dict:
         "grouped 8": run(grouped_batches(rows, 8)),
         "grouped 16": run(grouped_batches(rows, 16)),
         "shuffled": average([run(grouped_batches(rows, 8, random.Random(s), mc_last)) for s in range(draws)]),
-        "mixed": average([run(mixed_batches(rows, 8, random.Random(s))) for s in range(draws)]),
-        "mixed free text": average([run(mixed_batches(free_text, 8, random.Random(s))) for s in range(draws)]),
+        "mixed": average([run(mixed_batches(rows, (8,), random.Random(s))) for s in range(draws)]),
+        "mixed free text": average([run(mixed_batches(free_text, (8,), random.Random(s))) for s in range(draws)]),
     }
 
 
 def misses(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
-        spec, candidates = _decided(r["prompt"], r["is_multiple_choice"])
+        spec, candidates = decide(r["prompt"], r["is_multiple_choice"])
         if spec.task_type != r["expected"]["task_type"]:
             out.append({"subtask": r.get("subtask"), "expected": r["expected"]["task_type"],
                         "got": spec.task_type.value, "sure": len(candidates) == 1, "prompt": r["prompt"]})
